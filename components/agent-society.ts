@@ -1,0 +1,221 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AgentSocietyConfig } from "../stacks/schema";
+import { PORTS, Topology, urlOf } from "../stacks/topology";
+import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
+import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from "./shared/security";
+import { imageRef } from "./shared/images";
+import { platformNamespace } from "./shared/namespace";
+import { preferSpreadAcrossNodes } from "./shared/scheduling";
+
+export interface AgentSocietyArgs {
+  /** `staging` or `production`; written as the `environment` annotation on every object. */
+  readonly environment: string;
+  /** Names, namespaces, ports and URLs of the whole stack. */
+  readonly topology: Topology;
+  /** Registry prefix of the image; "" pulls `agent-society` by bare name. */
+  readonly imageRegistry: string;
+  /** `LOG_LEVEL`. */
+  readonly logLevel: string;
+  /** Validated settings of this service. */
+  readonly settings: AgentSocietyConfig;
+  /** `NOSTR_SECRET_KEY`, 64 hex characters, as a secret Output. */
+  readonly nostrSecretKey: pulumi.Input<string>;
+}
+
+/**
+ * agent-society: the business-logic server (BLS, HTTP on 3100) and the Nostr relay (WebSocket
+ * on 7100) in one pod, as Story 23.2 deploys it, in its own namespace with a default-deny
+ * NetworkPolicy, a PodDisruptionBudget and the restricted pod security level.
+ */
+export class AgentSociety extends pulumi.ComponentResource {
+  public readonly namespace: k8s.core.v1.Namespace;
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly relayService: k8s.core.v1.Service;
+  /** The image the Deployment runs. */
+  public readonly image: string;
+
+  constructor(name: string, args: AgentSocietyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("agent-platform:index:AgentSociety", name, {}, opts);
+    const { topology, settings } = args;
+    const placement = topology.workloads.agentSociety;
+    const labels = appLabels(placement.app);
+    const annotations = commonAnnotations(args.environment);
+    const suffix = topology.suffix;
+    this.image = imageRef(args.imageRegistry, "agent-society", settings.imageTag);
+
+    this.namespace = platformNamespace(
+      `${name}-namespace`,
+      placement.namespace,
+      "restricted",
+      labels,
+      annotations,
+      {
+        parent: this,
+      },
+    );
+    const namespace = this.namespace.metadata.name;
+    const child = { parent: this };
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-serviceaccount`,
+      {
+        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
+        // agent-society never calls the Kubernetes API.
+        automountServiceAccountToken: false,
+      },
+      child,
+    );
+
+    // ConfigMap and Secret are auto-named: a change creates a new object with a new name,
+    // which changes the Deployment's envFrom and so rolls the pods onto the new values.
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: { namespace, labels, annotations },
+        data: {
+          BLS_PORT: String(PORTS.agentSocietyHttp),
+          WS_PORT: String(PORTS.agentSocietyWs),
+          ASSET_CODE: settings.assetCode,
+          ASSET_SCALE: String(settings.assetScale),
+          BASE_PRICE_PER_BYTE: String(settings.basePricePerByte),
+          CONNECTOR_ADMIN_URL: urlOf(topology.connector.admin, "http"),
+          AGENT_RUNTIME_URL: urlOf(topology.agentRuntime.http, "http"),
+          LOG_LEVEL: args.logLevel,
+          NODE_ID: settings.nodeId,
+          SUPPORTED_CHAINS: settings.supportedChains.join(","),
+          SETTLEMENT_TIMEOUT: String(settings.settlementTimeout),
+          INITIAL_DEPOSIT: String(settings.initialDeposit),
+          // agent-society exits at start without an ILP address.
+          ILP_ADDRESS: settings.ilpAddress,
+          // Arweave uploads need outbound HTTPS, which the NetworkPolicy does not allow.
+          ARDRIVE_ENABLED: "false",
+        },
+      },
+      child,
+    );
+
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secrets`,
+      {
+        metadata: { namespace, labels, annotations },
+        type: "Opaque",
+        stringData: { NOSTR_SECRET_KEY: args.nostrSecretKey },
+      },
+      child,
+    );
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
+        spec: {
+          replicas: settings.replicas,
+          selector: { matchLabels: selectorLabels(placement.app) },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels, annotations },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 30,
+              securityContext: restrictedPodSecurityContext(),
+              affinity: preferSpreadAcrossNodes(placement.app),
+              containers: [
+                {
+                  name: "agent-society",
+                  image: this.image,
+                  imagePullPolicy: "IfNotPresent",
+                  ports: [
+                    { name: "http", containerPort: PORTS.agentSocietyHttp, protocol: "TCP" },
+                    { name: "ws", containerPort: PORTS.agentSocietyWs, protocol: "TCP" },
+                  ],
+                  envFrom: [
+                    { configMapRef: { name: config.metadata.name } },
+                    { secretRef: { name: secret.metadata.name } },
+                  ],
+                  resources: settings.resources,
+                  securityContext: restrictedContainerSecurityContext(),
+                  startupProbe: httpGetProbe("/health", "http", STARTUP),
+                  livenessProbe: httpGetProbe("/health", "http", LIVENESS),
+                  readinessProbe: httpGetProbe("/health", "http", READINESS),
+                  // The root filesystem is read-only; Node and SQLite may still need a scratch dir.
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            },
+          },
+        },
+      },
+      child,
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: topology.agentSociety.bls.service, namespace, labels, annotations },
+        spec: {
+          type: "ClusterIP",
+          selector: selectorLabels(placement.app),
+          ports: [
+            {
+              name: "http",
+              port: topology.agentSociety.bls.port,
+              targetPort: "http",
+              protocol: "TCP",
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    this.relayService = new k8s.core.v1.Service(
+      `${name}-relay-service`,
+      {
+        metadata: { name: topology.agentSociety.relay.service, namespace, labels, annotations },
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(placement.app),
+          ports: [
+            {
+              name: "ws",
+              port: topology.agentSociety.relay.port,
+              targetPort: "ws",
+              protocol: "TCP",
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
+        spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(placement.app) } },
+      },
+      child,
+    );
+
+    defaultDenyPolicy(`${name}-default-deny`, namespace, annotations, child);
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-networkpolicy`,
+      {
+        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
+        spec: workloadPolicySpec("agentSociety", topology),
+      },
+      child,
+    );
+
+    this.registerOutputs({});
+  }
+}

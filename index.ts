@@ -1,0 +1,36 @@
+import { AgentSociety } from "./components/agent-society";
+import { loadStackConfig } from "./stacks/config";
+import { buildTopology, urlOf } from "./stacks/topology";
+
+/**
+ * The stack: validates all config first (nothing is registered when any of it is wrong), then
+ * creates the services in start order. Pulumi calls this function and exports what it returns.
+ */
+export = async function main() {
+  const config = loadStackConfig();
+  const topology = buildTopology(config);
+
+  const agentSociety = new AgentSociety("agent-society", {
+    environment: config.environment,
+    topology,
+    imageRegistry: config.imageRegistry,
+    logLevel: config.logLevel,
+    settings: config.agentSociety,
+    nostrSecretKey: config.secrets.nostrSecretKey,
+  });
+
+  return {
+    environment: config.environment,
+    services: {
+      agentSociety: {
+        namespace: agentSociety.namespace.metadata.name,
+        image: agentSociety.image,
+        replicas: config.agentSociety.replicas,
+        endpoints: {
+          http: urlOf(topology.agentSociety.bls, "http"),
+          relay: urlOf(topology.agentSociety.relay, "ws"),
+        },
+      },
+    },
+  };
+};

@@ -1,0 +1,241 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+/**
+ * Runs the stack program (`index.ts`, exactly what `pulumi up` runs) under Pulumi's mock
+ * runtime and records every resource it registers. The offline render and the tests both go
+ * through here, so what is tested is what is rendered.
+ */
+
+/** One resource as the program registered it, with the options the engine would have seen. */
+export interface RecordedResource {
+  readonly urn: string;
+  /** Type token, e.g. `kubernetes:apps/v1:Deployment` or `agent-platform:index:AgentSociety`. */
+  readonly type: string;
+  /** Pulumi resource name. */
+  readonly name: string;
+  readonly custom: boolean;
+  /** URN of the parent, or "" for a top-level resource. */
+  readonly parent: string;
+  /** URNs this resource waits for: its `dependsOn` (components expanded) and its Output inputs. */
+  readonly dependencies: readonly string[];
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  /** Inputs as sent; secret values are still wrapped (see `isSecretValue`). */
+  readonly inputs: Record<string, unknown>;
+  /** Inputs plus what a provider would have filled in (auto-names, cluster IPs). */
+  readonly state: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  readonly resources: readonly RecordedResource[];
+  /** Stack outputs, fully resolved; secret outputs still wrapped. */
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Config values by full key (`agent-platform:environment`), as Pulumi passes them: strings. */
+  readonly config: Record<string, string>;
+  /** Full keys whose values are secret. */
+  readonly secretKeys: readonly string[];
+  /** Run as `pulumi preview` rather than `pulumi up`. */
+  readonly preview?: boolean;
+}
+
+/** The signature Pulumi puts on a serialized secret value. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
+}
+
+/** Replaces every secret with `marker`, keeping an object's keys so that shapes stay valid. */
+export function redactSecrets(value: unknown, marker = "[secret]"): unknown {
+  if (isSecretValue(value)) return markLeaves(value.value, marker);
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, marker));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v, marker)]));
+  }
+  return value;
+}
+
+function markLeaves(value: unknown, marker: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => markLeaves(v, marker));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markLeaves(v, marker)]));
+  }
+  return marker;
+}
+
+/** JSON with object keys sorted, for hashing. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * What the Kubernetes provider and API server would add: a name for auto-named objects
+ * (`<resource name>-<8 hex>`, from a hash of the redacted inputs, so the same program gives the
+ * same names) and a cluster IP for Services that are not headless.
+ */
+class ProviderStandIn {
+  private readonly usedIps = new Set<string>();
+
+  fill(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (!type.startsWith("kubernetes:")) return { ...inputs };
+    const state: Record<string, unknown> = { ...inputs };
+    const metadata = { ...((inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
+    if (metadata.name === undefined) {
+      metadata.name = `${name}-${hash(stableJson(redactSecrets(inputs))).slice(0, 8)}`;
+    }
+    state.metadata = metadata;
+    if (type === "kubernetes:core/v1:Service") {
+      const spec = { ...((inputs.spec as Record<string, unknown> | undefined) ?? {}) };
+      if (spec.clusterIP === undefined && spec.type !== "ExternalName") {
+        spec.clusterIP = this.clusterIp(`${String(metadata.namespace)}/${String(metadata.name)}`);
+      }
+      state.spec = spec;
+    }
+    return state;
+  }
+
+  /** A stable address in 10.96.0.0/16 for a Service, unique within the run. */
+  private clusterIp(key: string): string {
+    let n = parseInt(hash(key).slice(0, 8), 16) % 65024; // leave 10.96.254-255 unused
+    for (;;) {
+      const ip = `10.96.${Math.floor(n / 254)}.${(n % 254) + 1}`;
+      if (!this.usedIps.has(ip)) {
+        this.usedIps.add(ip);
+        return ip;
+      }
+      n = (n + 1) % 65024;
+    }
+  }
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+}
+type Callback = (err: unknown, response?: { getUrn(): string }) => void;
+interface Monitor {
+  registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
+}
+
+/** Runs the program once. Each call starts from a fresh mock runtime. */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+  const standIn = new ProviderStandIn();
+  const states = new Map<
+    string,
+    { inputs: Record<string, unknown>; state: Record<string, unknown> }
+  >();
+  const resources: RecordedResource[] = [];
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state = standIn.fill(args.type, args.name, args.inputs);
+        states.set(`${args.type}::${args.name}`, { inputs: args.inputs, state });
+        return { id: args.custom ? `${args.name}-id` : undefined, state };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    options.project,
+    options.stack,
+    options.preview ?? false,
+  );
+  pulumi.runtime.setAllConfig(options.config, [...options.secretKeys]);
+
+  // The mock monitor's registerResource sees the whole request, options included; newResource
+  // does not (pulumi/pulumi#14421). Record both.
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, response) => {
+      if (!err && response) {
+        const recorded = states.get(`${req.getType()}::${req.getName()}`) ?? {
+          inputs: {},
+          state: {},
+        };
+        resources.push({
+          urn: response.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          custom: req.getCustom(),
+          parent: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          protect: req.getProtect(),
+          retainOnDelete: req.getRetainondelete(),
+          ignoreChanges: req.getIgnorechangesList(),
+          replaceOnChanges: req.getReplaceonchangesList(),
+          inputs: recorded.inputs,
+          state: recorded.state,
+        });
+      }
+      callback(err, response);
+    });
+
+  // Loaded only now, after the mocks are in place. (require, not import(): the program is
+  // CommonJS, as Pulumi's Node.js runtime loads it, and tests load TypeScript through require.)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require("../index") as () => Promise<Record<string, unknown>>;
+  const exported = await program();
+  const outputs = (await resolve(exported)) as Record<string, unknown>;
+  await waitForRegistrations();
+  return { resources, outputs };
+}
+
+/** Waits until every registration the program started has finished. */
+async function waitForRegistrations(): Promise<void> {
+  // Internal to the SDK but exported by its runtime: the promise that drains the RPC queue.
+  const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
+  await runtime.waitForRPCs();
+}
+
+/** Resolves Outputs inside a value; a secret Output becomes a wrapped secret value. */
+async function resolve(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const output = value as pulumi.Output<unknown>;
+    const inner = await new Promise<unknown>((res) => output.apply((v) => res(v)));
+    const resolvedInner = await resolve(inner);
+    const secret = await (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+    return secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: resolvedInner } : resolvedInner;
+  }
+  if (value instanceof Promise) return resolve(await value);
+  if (Array.isArray(value)) return Promise.all(value.map(resolve));
+  if (typeof value === "object" && value !== null) {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}

@@ -1,0 +1,116 @@
+import { stringify } from "yaml";
+import { PROJECT } from "../stacks/config";
+import { ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
+import { readStackFile } from "./stack-file";
+
+/** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
+export type Manifest = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string } & Record<string, unknown>;
+};
+
+export interface Rendered {
+  readonly run: ProgramRun;
+  /** Every Kubernetes object, secrets redacted, in dependency order. */
+  readonly manifests: Manifest[];
+  /** Stack outputs, secrets redacted, as `pulumi stack output --json` prints them. */
+  readonly outputs: Record<string, unknown>;
+  /** Secret keys that had no readable value and were stood in for. */
+  readonly placeholders: string[];
+}
+
+export interface RenderOptions {
+  readonly stack: string;
+  /** Replaces config values of the stack file, by full or short key; `undefined` removes one. */
+  readonly overrides?: Record<string, string | undefined>;
+}
+
+/** Runs the program with a stack's config under mocks and collects what it would deploy. */
+export async function renderStack(options: RenderOptions): Promise<Rendered> {
+  const file = readStackFile(options.stack);
+  const config = { ...file.config };
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
+    if (value === undefined) delete config[fullKey];
+    else config[fullKey] = value;
+  }
+  const run = await runProgram({
+    project: PROJECT,
+    stack: options.stack,
+    config,
+    secretKeys: file.secretKeys,
+  });
+  return {
+    run,
+    manifests: toManifests(run.resources),
+    outputs: redactSecrets(run.outputs) as Record<string, unknown>,
+    placeholders: file.placeholders,
+  };
+}
+
+/**
+ * Kubernetes objects in the order they can be applied: by the start order of the top-level
+ * component that owns them, then by kind (namespaces and definitions before what lives in them),
+ * then by namespace and name.
+ */
+export function toManifests(resources: readonly RecordedResource[]): Manifest[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const topLevel = (r: RecordedResource): string => {
+    let current = r;
+    while (current.parent !== "" && byUrn.has(current.parent)) current = byUrn.get(current.parent)!;
+    return current.urn;
+  };
+  const componentOrder = new Map<string, number>();
+  resources.forEach((r) => {
+    const top = topLevel(r);
+    if (!componentOrder.has(top)) componentOrder.set(top, componentOrder.size);
+  });
+
+  const objects = resources
+    .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.state.kind !== undefined)
+    .map((r) => ({ order: componentOrder.get(topLevel(r))!, manifest: toManifest(r) }));
+  objects.sort(
+    (a, b) =>
+      a.order - b.order ||
+      kindRank(a.manifest.kind) - kindRank(b.manifest.kind) ||
+      (a.manifest.metadata.namespace ?? "").localeCompare(b.manifest.metadata.namespace ?? "") ||
+      a.manifest.metadata.name.localeCompare(b.manifest.metadata.name),
+  );
+  return objects.map((o) => o.manifest);
+}
+
+/** Install order by kind, as Helm orders it; kinds not listed (custom resources) come last. */
+const KIND_ORDER = [
+  "Namespace",
+  "CustomResourceDefinition",
+  "ResourceQuota",
+  "LimitRange",
+  "NetworkPolicy",
+  "PodDisruptionBudget",
+  "ServiceAccount",
+  "Secret",
+  "ConfigMap",
+  "PersistentVolumeClaim",
+  "Role",
+  "RoleBinding",
+  "Service",
+  "Deployment",
+  "StatefulSet",
+  "Job",
+];
+
+function kindRank(kind: string): number {
+  const rank = KIND_ORDER.indexOf(kind);
+  return rank === -1 ? KIND_ORDER.length : rank;
+}
+
+function toManifest(resource: RecordedResource): Manifest {
+  const { apiVersion, kind, metadata, ...rest } = redactSecrets(resource.state) as Manifest;
+  return { apiVersion, kind, metadata, ...rest };
+}
+
+/** Multi-document YAML, the same bytes for the same objects. */
+export function toYaml(manifests: readonly Manifest[]): string {
+  return manifests.map((m) => `---\n${stringify(m, { lineWidth: 0 })}`).join("");
+}

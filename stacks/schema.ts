@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { isNonNegativeQuantity, parseQuantity } from "./quantity";
+
+/**
+ * The zod schemas for stack config: the single source of truth for what a stack may set
+ * (`Pulumi.<stack>.yaml`, keys under `agent-platform:`). Types are inferred from them.
+ */
+
+export const ENVIRONMENTS = ["staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const quantity = (what: "CPU" | "memory") =>
+  z
+    .string()
+    .refine(
+      isNonNegativeQuantity,
+      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'}`,
+    );
+
+export const computeResourcesSchema = z.strictObject({
+  cpu: quantity("CPU"),
+  memory: quantity("memory"),
+});
+
+/** Requests and limits of one container; requests may not exceed limits. */
+export const resourcesSchema = z
+  .strictObject({
+    requests: computeResourcesSchema,
+    limits: computeResourcesSchema,
+  })
+  .superRefine((value, ctx) => {
+    for (const dimension of ["cpu", "memory"] as const) {
+      const request = parseQuantity(value.requests[dimension]);
+      const limit = parseQuantity(value.limits[dimension]);
+      if (request !== undefined && limit !== undefined && request > limit) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["requests", dimension],
+          input: value.requests[dimension],
+          message: `expected a request no larger than the limit ${value.limits[dimension]}`,
+        });
+      }
+    }
+  });
+export type Resources = z.infer<typeof resourcesSchema>;
+
+/** An image tag: letters, digits, `_`, `.`, `-`, at most 128 characters (the OCI rule). */
+export const imageTagSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'expected an image tag such as "1.4.2"');
+
+/** A registry and path prefix such as `ghcr.io/acme`, or "" for images pulled by bare name. */
+export const imageRegistrySchema = z
+  .string()
+  .regex(
+    /^$|^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
+    'expected a registry such as "ghcr.io/acme", or "" for none',
+  );
+
+/** Suffix for every namespace and object name: "" or a DNS label fragment like `-staging`. */
+export const namespaceSuffixSchema = z
+  .string()
+  .regex(
+    /^$|^-[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/,
+    'expected "" or a suffix such as "-staging" (lower case, at most 21 characters)',
+  );
+
+/** Replicas of a stateless service. */
+export const replicasSchema = z.number().int().min(0).max(10);
+
+/** An ILP address (RFC 15): scheme then dot-separated segments. */
+export const ilpAddressSchema = z
+  .string()
+  .regex(
+    /^(g|private|example|peer|self|test|test1|test2|test3|local)(\.[a-zA-Z0-9_~-]+)+$/,
+    'expected an ILP address such as "g.agent-platform.society"',
+  )
+  .max(1023);
+
+export const agentSocietySchema = z.strictObject({
+  /** Image tag of `agent-society`. */
+  imageTag: imageTagSchema,
+  replicas: replicasSchema,
+  resources: resourcesSchema,
+  /** `NODE_ID`: the node's name in logs and peering. */
+  nodeId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "agent-society"'),
+  /** `ILP_ADDRESS`: agent-society exits at start without one. */
+  ilpAddress: ilpAddressSchema,
+  /** `ASSET_CODE`, e.g. USD. */
+  assetCode: z.string().regex(/^[A-Z]{3,12}$/, 'expected an asset code such as "USD"'),
+  /** `ASSET_SCALE`: decimal places of the asset. */
+  assetScale: z.number().int().min(0).max(18),
+  /** `BASE_PRICE_PER_BYTE` in asset units. */
+  basePricePerByte: z.number().int().min(0),
+  /** `SUPPORTED_CHAINS`: settlement chains as `<family>:<network>:<chain id>`. */
+  supportedChains: z
+    .array(
+      z.string().regex(/^[a-z0-9]+:[a-z0-9-]+:[0-9]+$/, 'expected a chain such as "evm:base:8453"'),
+    )
+    .min(1),
+  /** `SETTLEMENT_TIMEOUT` in seconds. */
+  settlementTimeout: z.number().int().min(1),
+  /** `INITIAL_DEPOSIT` in asset units. */
+  initialDeposit: z.number().int().min(0),
+});
+export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
+
+/**
+ * Every non-secret key a stack can set, by key name under `agent-platform:`.
+ * Later sections (tigerbeetle, agentRuntime, connector, agents, budgets) join this object.
+ */
+export const stackConfigShape = {
+  /** `staging` or `production`: picks the environment defaults and the production rules. */
+  environment: z.enum(ENVIRONMENTS),
+  /** Appended to every namespace and object name, e.g. `-staging`; "" in production. */
+  namespaceSuffix: namespaceSuffixSchema,
+  /** Registry prefix for the platform's own images. */
+  imageRegistry: imageRegistrySchema,
+  /** `LOG_LEVEL` of every service. */
+  logLevel: z.enum(LOG_LEVELS),
+  agentSociety: agentSocietySchema,
+};
+
+export const stackConfigSchema = z.strictObject(stackConfigShape);
+export type StackConfig = z.infer<typeof stackConfigSchema>;

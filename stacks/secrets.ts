@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+/**
+ * Every secret a stack reads from Pulumi secret config. None has a default and none may be
+ * written in plaintext: `pulumi config set --secret <key> <value>` stores ciphertext in
+ * `Pulumi.<stack>.yaml`. The offline render, which cannot decrypt, stands `renderPlaceholder`
+ * in for each and prints `[secret]` wherever the value would appear.
+ */
+export interface SecretDefinition {
+  /** Config key under `agent-platform:`. */
+  readonly key: string;
+  /** What it is, for the README and for error messages. */
+  readonly description: string;
+  /** What a valid value looks like; a value that fails it is refused without being shown. */
+  readonly schema: z.ZodType<string>;
+  /** How to make a good value, shown in the error when the secret is missing. */
+  readonly howToGenerate: string;
+  /** A valid stand-in used only by the offline render; it never leaves the process. */
+  readonly renderPlaceholder: string;
+}
+
+export const SECRETS = {
+  nostrSecretKey: {
+    key: "nostrSecretKey",
+    description: "agent-society's Nostr private key (NOSTR_SECRET_KEY), 64 hex characters",
+    schema: z.string().regex(/^[0-9a-f]{64}$/i, "expected exactly 64 hex characters"),
+    howToGenerate: "openssl rand -hex 32",
+    renderPlaceholder: "0".repeat(64),
+  },
+} as const satisfies Record<string, SecretDefinition>;
+
+export type SecretKey = keyof typeof SECRETS;

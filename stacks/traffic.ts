@@ -1,0 +1,50 @@
+import { PORTS, WorkloadKey } from "./topology";
+
+/**
+ * The intended traffic of the platform, written down once: who may open which port on whom.
+ * The NetworkPolicies are generated from this list (every namespace denies everything else by
+ * default), and a test recomputes reachability from the registered policies and compares it
+ * with this list. DNS to kube-dns is allowed to every workload and is not repeated here.
+ */
+export interface Flow {
+  readonly from: WorkloadKey;
+  readonly to: WorkloadKey;
+  readonly port: number;
+  /** Why the flow exists, for the README and for review. */
+  readonly why: string;
+}
+
+export const FLOWS: readonly Flow[] = [
+  {
+    from: "agentRuntime",
+    to: "agentSociety",
+    port: PORTS.agentSocietyHttp,
+    why: "middleware calls business logic (POST /handle-payment)",
+  },
+  {
+    from: "agentSociety",
+    to: "agentSociety",
+    port: PORTS.agentSocietyWs,
+    why: "peer relays exchange Nostr events",
+  },
+  {
+    from: "agentSociety",
+    to: "connector",
+    port: PORTS.connectorAdmin,
+    why: "business logic manages channels through the connector admin API",
+  },
+  {
+    from: "agentSociety",
+    to: "agentRuntime",
+    port: PORTS.agentRuntimeHttp,
+    why: "business logic sends payments (POST /ilp/send)",
+  },
+];
+
+/** The DNS rule every workload gets: UDP and TCP 53 to kube-dns in kube-system. */
+export const DNS = {
+  namespace: "kube-system",
+  podLabels: { "k8s-app": "kube-dns" },
+  port: PORTS.dns,
+  protocols: ["UDP", "TCP"],
+} as const;

@@ -1,0 +1,80 @@
+import { Manifest, RenderOptions, Rendered, renderStack } from "../scripts/render-lib";
+import { InvalidInputError } from "../stacks/problems";
+
+/**
+ * Shared test helpers. Every test runs the real program (`index.ts`) through the same mock
+ * runtime the offline render uses. Renders of the shipped stack files are cached; a render with
+ * overrides runs afresh.
+ */
+
+export const STACKS = ["staging", "production"] as const;
+
+const cache = new Map<string, Promise<Rendered>>();
+
+/** Renders a stack; `overrides` replace config values by key (JSON text for objects). */
+export function render(stack: string, overrides?: RenderOptions["overrides"]): Promise<Rendered> {
+  if (overrides !== undefined) return renderStack({ stack, overrides });
+  if (!cache.has(stack)) cache.set(stack, renderStack({ stack }));
+  return cache.get(stack)!;
+}
+
+/** Renders and expects the program to refuse the config; returns the error. */
+export async function renderError(
+  stack: string,
+  overrides: RenderOptions["overrides"],
+): Promise<InvalidInputError> {
+  try {
+    await renderStack({ stack, overrides });
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error;
+    throw error;
+  }
+  throw new Error("expected the program to refuse the config, but it rendered");
+}
+
+export function ofKind(manifests: readonly Manifest[], kind: string): Manifest[] {
+  return manifests.filter((m) => m.kind === kind);
+}
+
+/** The one object of a kind with a name (and namespace); fails when there is not exactly one. */
+export function one(
+  manifests: readonly Manifest[],
+  kind: string,
+  name: string,
+  namespace?: string,
+): Manifest {
+  const found = manifests.filter(
+    (m) =>
+      m.kind === kind &&
+      m.metadata.name === name &&
+      (namespace === undefined || m.metadata.namespace === namespace),
+  );
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind} ${namespace ?? "*"}/${name}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** Reads a nested field without casts in every test: `at(m, "spec", "template", "spec")`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function at(value: unknown, ...path: (string | number)[]): any {
+  return path.reduce<unknown>(
+    (v, key) => (v as Record<string | number, unknown> | undefined)?.[key],
+    value,
+  );
+}
+
+/** A stack's JSON config value for one key, parsed, changed by `edit`, and written back. */
+export async function editedObject(
+  stack: string,
+  key: string,
+  edit: (value: Record<string, unknown>) => void,
+): Promise<string> {
+  const { readStackFile } = await import("../scripts/stack-file");
+  const value = JSON.parse(readStackFile(stack).config[`agent-platform:${key}`]) as Record<
+    string,
+    unknown
+  >;
+  edit(value);
+  return JSON.stringify(value);
+}
