@@ -124,7 +124,10 @@ function withDefaults(
       ? result.error.issues
       : result.error.issues.filter((i) => i.path[0] !== "environment");
     problems.push(
-      ...problemsFromZod(source, new z.ZodError(issues), { pathPrefix: `${PROJECT}:` }),
+      ...problemsFromZod(source, new z.ZodError(issues), {
+        pathPrefix: `${PROJECT}:`,
+        schema: stackConfigSchema,
+      }),
     );
     return undefined;
   }

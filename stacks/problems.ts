@@ -48,15 +48,60 @@ export function describeValue(value: unknown): string {
 export function problemsFromZod(
   source: string,
   error: z.ZodError,
-  options: { pathPrefix?: string; secretPaths?: readonly string[] } = {},
+  options: { pathPrefix?: string; secretPaths?: readonly string[]; schema?: z.ZodType } = {},
 ): Problem[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue): Problem[] => {
+    if (issue.code === "unrecognized_keys") {
+      // One problem per unknown key, naming the keys that are allowed there.
+      const allowed = options.schema ? allowedKeysAt(options.schema, issue.path) : undefined;
+      const hint = allowed ? `; allowed keys: ${allowed.join(", ")}` : "";
+      return issue.keys.map((key) => ({
+        source,
+        path: joinPath(options.pathPrefix, [...issue.path, key]),
+        message: `unknown key${hint}`,
+      }));
+    }
     const path = joinPath(options.pathPrefix, issue.path);
     const secret = (options.secretPaths ?? []).some((s) => path === s || path.startsWith(`${s}.`));
     const input = (issue as { input?: unknown }).input;
     const given = secret ? "a secret value (not shown)" : describeValue(input);
-    return { source, path, message: `${describeIssue(issue)}; given ${given}` };
+    return [{ source, path, message: `${describeIssue(issue)}; given ${given}` }];
   });
+}
+
+/** The keys an object schema allows at `path`, looking through defaults, optionals and pipes. */
+export function allowedKeysAt(
+  schema: z.ZodType,
+  path: readonly PropertyKey[],
+): string[] | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const key of [...path, undefined]) {
+    current = unwrap(current);
+    if (key === undefined) break;
+    if (current instanceof z.ZodObject)
+      current = current.shape[String(key)] as z.ZodType | undefined;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else return undefined;
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : undefined;
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.ZodType;
+    } else {
+      return current;
+    }
+  }
 }
 
 function joinPath(prefix: string | undefined, path: readonly PropertyKey[]): string {
@@ -71,8 +116,6 @@ function joinPath(prefix: string | undefined, path: readonly PropertyKey[]): str
 /** zod's own wording, made to read "what is allowed". */
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case "unrecognized_keys":
-      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     case "invalid_type":
       return `expected ${issue.expected}`;
     case "invalid_value":
@@ -81,15 +124,19 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.origin === "string"
         ? `expected at least ${String(issue.minimum)} characters`
         : issue.origin === "array"
-          ? `expected at least ${String(issue.minimum)} entries`
+          ? `expected at least ${plural(Number(issue.minimum), "entry", "entries")}`
           : `expected ${issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}`;
     case "too_big":
       return issue.origin === "string"
         ? `expected at most ${String(issue.maximum)} characters`
         : issue.origin === "array"
-          ? `expected at most ${String(issue.maximum)} entries`
+          ? `expected at most ${plural(Number(issue.maximum), "entry", "entries")}`
           : `expected ${issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}`;
     default:
       return issue.message;
   }
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

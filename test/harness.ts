@@ -1,4 +1,5 @@
 import { Manifest, RenderOptions, Rendered, renderStack } from "../scripts/render-lib";
+import { readStackFile } from "../scripts/stack-file";
 import { InvalidInputError } from "../stacks/problems";
 
 /**
@@ -65,12 +66,11 @@ export function at(value: unknown, ...path: (string | number)[]): any {
 }
 
 /** A stack's JSON config value for one key, parsed, changed by `edit`, and written back. */
-export async function editedObject(
+export function editedObject(
   stack: string,
   key: string,
   edit: (value: Record<string, unknown>) => void,
-): Promise<string> {
-  const { readStackFile } = await import("../scripts/stack-file");
+): string {
   const value = JSON.parse(readStackFile(stack).config[`agent-platform:${key}`]) as Record<
     string,
     unknown

@@ -1,0 +1,114 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderStack, toYaml } from "../scripts/render-lib";
+import { ROOT } from "../scripts/stack-file";
+import { STACKS, render } from "./harness";
+
+const NAMESPACED_KINDS_EXEMPT = new Set(["Namespace", "CustomResourceDefinition"]);
+const DISTINCT_KEY = "c0ffee".repeat(10) + "beef";
+
+function runRender(...args: string[]) {
+  return spawnSync(process.execPath, [require.resolve("tsx/cli"), "scripts/render.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+}
+
+describe("offline render", () => {
+  for (const stack of STACKS) {
+    it(`${stack}: the same config gives the same bytes`, async () => {
+      const first = toYaml((await renderStack({ stack })).manifests);
+      const second = toYaml((await renderStack({ stack })).manifests);
+      assert.equal(first, second);
+    });
+
+    it(`${stack}: every object has a name, and a namespace unless cluster-scoped`, async () => {
+      for (const m of (await render(stack)).manifests) {
+        assert.match(m.metadata.name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${m.kind} name`);
+        if (!NAMESPACED_KINDS_EXEMPT.has(m.kind))
+          assert.ok(m.metadata.namespace, `${m.kind} ${m.metadata.name} namespace`);
+        assert.deepEqual(Object.keys(m).slice(0, 3), ["apiVersion", "kind", "metadata"]);
+      }
+    });
+
+    it(`${stack}: a namespace comes before everything that lives in it`, async () => {
+      const manifests = (await render(stack)).manifests;
+      manifests.forEach((m, index) => {
+        if (m.metadata.namespace === undefined) return;
+        const nsIndex = manifests.findIndex(
+          (n) => n.kind === "Namespace" && n.metadata.name === m.metadata.namespace,
+        );
+        assert.ok(
+          nsIndex !== -1 && nsIndex < index,
+          `${m.kind} ${m.metadata.name} after its namespace`,
+        );
+      });
+    });
+
+    it(`${stack}: no secret value appears in manifests or outputs`, async () => {
+      const rendered = await renderStack({ stack, overrides: { nostrSecretKey: DISTINCT_KEY } });
+      const text = toYaml(rendered.manifests) + JSON.stringify(rendered.outputs);
+      assert.ok(!text.includes(DISTINCT_KEY));
+      assert.ok(!text.includes(Buffer.from(DISTINCT_KEY).toString("base64")));
+      // The placeholder that stands in for an unreadable secret never shows either.
+      assert.ok(!toYaml((await render(stack)).manifests).includes("0".repeat(64)));
+    });
+  }
+
+  it("the CLI writes manifests.yaml and outputs.json to --out, equal to the library's render", async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+    const result = runRender("--stack", "production", "--out", out);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(
+      result.stderr,
+      'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n',
+    );
+    const rendered = await render("production");
+    assert.equal(
+      fs.readFileSync(path.join(out, "manifests.yaml"), "utf8"),
+      toYaml(rendered.manifests),
+    );
+    assert.deepEqual(
+      JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")),
+      rendered.outputs,
+    );
+    assert.match(result.stdout, new RegExp(`^${rendered.manifests.length} objects -> `));
+  });
+
+  it("the CLI reports bad config by key, exits 1, and prints no stack trace", () => {
+    const stack = "ci-broken";
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(
+      file,
+      "config:\n  agent-platform:environment: staging\n  agent-platform:logLevel: loud\n",
+    );
+    try {
+      const result = runRender(
+        "--stack",
+        stack,
+        "--out",
+        fs.mkdtempSync(path.join(os.tmpdir(), "render-")),
+      );
+      assert.equal(result.status, 1);
+      assert.equal(
+        result.stderr,
+        `Invalid config for stack "${stack}" (1 problem); nothing was deployed:\n` +
+          `  - Pulumi.${stack}.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"\n`,
+      );
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  it("the CLI names the stacks there are when asked for one that is not", () => {
+    const result = runRender("--stack", "prod");
+    assert.equal(result.status, 1);
+    assert.equal(
+      result.stderr,
+      "There is no Pulumi.prod.yaml; the stacks are: production, staging\n",
+    );
+  });
+});

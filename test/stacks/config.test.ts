@@ -1,0 +1,176 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { LoadedStackConfig, RawConfig, deepMerge, loadStackConfig } from "../../stacks/config";
+import { InvalidInputError } from "../../stacks/problems";
+import { readStackFile } from "../../scripts/stack-file";
+import { editedObject, render, renderError } from "../harness";
+
+const KEY = "a".repeat(64);
+
+/** The staging stack file as the CLI would pass it, with a real-looking secret set. */
+function stagingRaw(change: (values: Record<string, string>) => void = () => {}): RawConfig {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(readStackFile("staging").config))
+    values[k.replace("agent-platform:", "")] = v;
+  values.nostrSecretKey = KEY;
+  change(values);
+  return { stack: "staging", values, secretKeys: new Set(["nostrSecretKey"]) };
+}
+
+function refusal(raw: RawConfig): string[] {
+  try {
+    loadStackConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof InvalidInputError);
+    return error.problems.map((p) => `${p.source}: ${p.path}: ${p.message}`);
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("stack config", () => {
+  it("loads both shipped stacks with their environments", async () => {
+    assert.equal((await render("staging")).outputs.environment, "staging");
+    assert.equal((await render("production")).outputs.environment, "production");
+  });
+
+  it("fills keys a stack file leaves out from its environment's defaults", () => {
+    const config = loadStackConfig(
+      stagingRaw((v) => {
+        delete v.agentSociety;
+        delete v.logLevel;
+      }),
+    );
+    assert.equal(config.logLevel, "debug");
+    assert.equal(config.agentSociety.replicas, 1);
+    assert.deepEqual(config.agentSociety.resources, {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "256Mi" },
+    });
+  });
+
+  it("merges a partial object over the defaults, field by field", () => {
+    const config = loadStackConfig(
+      stagingRaw((v) => (v.agentSociety = JSON.stringify({ replicas: 4 }))),
+    );
+    assert.equal(config.agentSociety.replicas, 4);
+    assert.equal(config.agentSociety.imageTag, "staging");
+    assert.deepEqual(deepMerge({ a: { b: 1, c: [1] } }, { a: { c: [2] } }), {
+      a: { b: 1, c: [2] },
+    });
+  });
+
+  it("returns secrets as secret Outputs", async () => {
+    const config: LoadedStackConfig = loadStackConfig(stagingRaw());
+    const output = config.secrets.nostrSecretKey as unknown as { isSecret: Promise<boolean> };
+    assert.equal(await output.isSecret, true);
+    assert.ok(pulumi.Output.isInstance(config.secrets.nostrSecretKey));
+  });
+
+  it("refuses a negative replica count, naming the key", async () => {
+    const agentSociety = editedObject("production", "agentSociety", (v) => (v.replicas = -1));
+    const error = await renderError("production", { agentSociety });
+    assert.equal(
+      error.message,
+      'Invalid config for stack "production" (1 problem); nothing was deployed:\n' +
+        "  - Pulumi.production.yaml: agent-platform:agentSociety.replicas: expected >= 0; given -1",
+    );
+  });
+
+  it("refuses a bad Nostr key without showing it", async () => {
+    const error = await renderError("production", { nostrSecretKey: "not-a-key" });
+    assert.equal(
+      error.message,
+      'Invalid config for stack "production" (1 problem); nothing was deployed:\n' +
+        "  - Pulumi.production.yaml: agent-platform:nostrSecretKey: agent-society's Nostr private key " +
+        "(NOSTR_SECRET_KEY), 64 hex characters: expected exactly 64 hex characters; given a secret value (not shown)",
+    );
+    assert.ok(!error.message.includes("not-a-key"));
+  });
+
+  it("refuses unknown keys, top-level and nested, listing the allowed ones", async () => {
+    const agentSociety = editedObject("staging", "agentSociety", (v) => (v.replica = 2));
+    const error = await renderError("staging", { replicas: "2", agentSociety });
+    assert.deepEqual(
+      error.problems.map((p) => `${p.path}: ${p.message}`),
+      [
+        "agent-platform:agentSociety.replica: unknown key; allowed keys: imageTag, replicas, resources, nodeId, " +
+          "ilpAddress, assetCode, assetScale, basePricePerByte, supportedChains, settlementTimeout, initialDeposit",
+        "agent-platform:replicas: unknown key; allowed keys: environment, namespaceSuffix, imageRegistry, logLevel, agentSociety",
+      ],
+    );
+  });
+
+  it("lists every problem at once", () => {
+    const problems = refusal(
+      stagingRaw((v) => {
+        v.environment = "prod";
+        v.logLevel = "loud";
+        v.namespaceSuffix = "_Staging";
+        v.agentSociety = JSON.stringify({
+          imageTag: "bad tag",
+          resources: {
+            requests: { cpu: "2", memory: "1Gi" },
+            limits: { cpu: "1", memory: "lots" },
+          },
+          supportedChains: [],
+        });
+      }),
+    );
+    assert.deepEqual(problems, [
+      'Pulumi.staging.yaml: agent-platform:environment: expected one of "staging", "production"; given "prod"',
+      'Pulumi.staging.yaml: agent-platform:namespaceSuffix: expected "" or a suffix such as "-staging" (lower case, at most 21 characters); given "_Staging"',
+      'Pulumi.staging.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
+      'Pulumi.staging.yaml: agent-platform:agentSociety.imageTag: expected an image tag such as "1.4.2"; given "bad tag"',
+      'Pulumi.staging.yaml: agent-platform:agentSociety.resources.limits.memory: expected a memory quantity such as "256Mi" or "1Gi"; given "lots"',
+      'Pulumi.staging.yaml: agent-platform:agentSociety.resources.requests.cpu: expected a request no larger than the limit 1; given "2"',
+      "Pulumi.staging.yaml: agent-platform:agentSociety.supportedChains: expected at least 1 entry; given []",
+    ]);
+  });
+
+  it("refuses requests above limits", () => {
+    const problems = refusal(
+      stagingRaw(
+        (v) =>
+          (v.agentSociety = JSON.stringify({
+            resources: {
+              requests: { cpu: "2", memory: "1Gi" },
+              limits: { cpu: "1500m", memory: "1Gi" },
+            },
+          })),
+      ),
+    );
+    assert.deepEqual(problems, [
+      'Pulumi.staging.yaml: agent-platform:agentSociety.resources.requests.cpu: expected a request no larger than the limit 1500m; given "2"',
+    ]);
+  });
+
+  it("refuses a missing secret on pulumi up, saying how to set it", () => {
+    const problems = refusal(stagingRaw((v) => delete v.nostrSecretKey));
+    assert.deepEqual(problems, [
+      "Pulumi.staging.yaml: agent-platform:nostrSecretKey: is not set; it is agent-society's Nostr private key " +
+        '(NOSTR_SECRET_KEY), 64 hex characters. Set it with: pulumi config set --secret --stack staging nostrSecretKey "$(openssl rand -hex 32)"',
+    ]);
+  });
+
+  it("refuses a secret written in plaintext, without echoing it", () => {
+    const raw = stagingRaw();
+    const problems = refusal({ ...raw, secretKeys: new Set() });
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0],
+      /^Pulumi\.staging\.yaml: agent-platform:nostrSecretKey: is a secret and must be set with "pulumi config set --secret nostrSecretKey <value>"/,
+    );
+    assert.ok(!problems[0].includes(KEY));
+  });
+
+  it("registers no resource when the config is wrong", async () => {
+    await renderError("staging", { logLevel: "loud" });
+    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
+    assert.equal(monitor.resources.size, 0);
+  });
+
+  it("is a RunError, which the Pulumi CLI prints without a stack trace", async () => {
+    const error = await renderError("staging", { logLevel: "loud" });
+    assert.ok(pulumi.RunError.isInstance(error));
+  });
+});
