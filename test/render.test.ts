@@ -11,7 +11,7 @@ const NAMESPACED_KINDS_EXEMPT = new Set(["Namespace", "CustomResourceDefinition"
 const DISTINCT_KEY = "c0ffee".repeat(10) + "beef";
 
 function runRender(...args: string[]) {
-  return spawnSync(process.execPath, [require.resolve("tsx/cli"), "scripts/render.ts", ...args], {
+  return spawnSync(process.execPath, ["--import", "tsx", "scripts/render.ts", ...args], {
     cwd: ROOT,
     encoding: "utf8",
   });
