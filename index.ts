@@ -1,4 +1,5 @@
 import { AgentSociety } from "./components/agent-society";
+import { TigerBeetle } from "./components/tigerbeetle";
 import { loadStackConfig } from "./stacks/config";
 import { buildTopology, urlOf } from "./stacks/topology";
 
@@ -10,18 +11,40 @@ export = async function main() {
   const config = loadStackConfig();
   const topology = buildTopology(config);
 
-  const agentSociety = new AgentSociety("agent-society", {
+  const tigerbeetle = new TigerBeetle("tigerbeetle", {
     environment: config.environment,
     topology,
-    imageRegistry: config.imageRegistry,
-    logLevel: config.logLevel,
-    settings: config.agentSociety,
-    nostrSecretKey: config.secrets.nostrSecretKey,
+    settings: config.tigerbeetle,
   });
+
+  const agentSociety = new AgentSociety(
+    "agent-society",
+    {
+      environment: config.environment,
+      topology,
+      imageRegistry: config.imageRegistry,
+      logLevel: config.logLevel,
+      settings: config.agentSociety,
+      nostrSecretKey: config.secrets.nostrSecretKey,
+    },
+    { dependsOn: [tigerbeetle] },
+  );
 
   return {
     environment: config.environment,
     services: {
+      tigerbeetle: {
+        namespace: tigerbeetle.namespace.metadata.name,
+        image: tigerbeetle.image,
+        replicas: tigerbeetle.replicaCount,
+        clusterId: tigerbeetle.clusterId,
+        endpoints: {
+          /** Headless Service over all replicas (DNS only: clients need `addresses`). */
+          headless: `${topology.tigerbeetle.client.host}:${topology.tigerbeetle.client.port}`,
+        },
+        /** What TigerBeetle clients take: every replica's `ip:3000`, in replica order. */
+        addresses: tigerbeetle.addresses,
+      },
       agentSociety: {
         namespace: agentSociety.namespace.metadata.name,
         image: agentSociety.image,

@@ -18,6 +18,14 @@ const agentSocietyCommon = {
   initialDeposit: 1000000,
 };
 
+/** TigerBeetle values both environments share; `clusterId` has no default: every stack sets its own. */
+const tigerbeetleCommon = {
+  imageTag: "0.16.68",
+  // Unconfined: the runtime's default profile blocks io_uring (see the README, "io_uring").
+  seccomp: { type: "unconfined" as const },
+  bootstrap: false,
+};
+
 /**
  * What each environment gets for a key its stack file leaves out. The stack files still set
  * the values that differ between environments, so a reader sees them in one place.
@@ -38,6 +46,16 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       },
       ilpAddress: "test.agent-platform.agent-society",
     },
+    tigerbeetle: {
+      ...tigerbeetleCommon,
+      replicaCount: 3,
+      resources: {
+        requests: { cpu: "500m", memory: "2Gi" },
+        limits: { cpu: "2", memory: "2Gi" },
+      },
+      storage: { className: "", size: "20Gi" },
+      development: true,
+    },
   },
   production: {
     namespaceSuffix: "",
@@ -52,6 +70,16 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
         limits: { cpu: "1000m", memory: "512Mi" },
       },
       ilpAddress: "g.agent-platform.agent-society",
+    },
+    tigerbeetle: {
+      ...tigerbeetleCommon,
+      replicaCount: 6,
+      resources: {
+        requests: { cpu: "2", memory: "8Gi" },
+        limits: { cpu: "4", memory: "8Gi" },
+      },
+      storage: { className: "", size: "200Gi" },
+      development: false,
     },
   },
 };

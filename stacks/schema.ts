@@ -1,55 +1,19 @@
 import { z } from "zod";
-import { isNonNegativeQuantity, parseQuantity } from "./quantity";
+import { computeResourcesSchema, imageTagSchema, resourcesSchema, Resources } from "./schema-parts";
+import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
 
 /**
  * The zod schemas for stack config: the single source of truth for what a stack may set
  * (`Pulumi.<stack>.yaml`, keys under `agent-platform:`). Types are inferred from them.
  */
 
+export { computeResourcesSchema, imageTagSchema, resourcesSchema };
+export type { Resources };
+
 export const ENVIRONMENTS = ["staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-
-const quantity = (what: "CPU" | "memory") =>
-  z
-    .string()
-    .refine(
-      isNonNegativeQuantity,
-      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'}`,
-    );
-
-export const computeResourcesSchema = z.strictObject({
-  cpu: quantity("CPU"),
-  memory: quantity("memory"),
-});
-
-/** Requests and limits of one container; requests may not exceed limits. */
-export const resourcesSchema = z
-  .strictObject({
-    requests: computeResourcesSchema,
-    limits: computeResourcesSchema,
-  })
-  .superRefine((value, ctx) => {
-    for (const dimension of ["cpu", "memory"] as const) {
-      const request = parseQuantity(value.requests[dimension]);
-      const limit = parseQuantity(value.limits[dimension]);
-      if (request !== undefined && limit !== undefined && request > limit) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["requests", dimension],
-          input: value.requests[dimension],
-          message: `expected a request no larger than the limit ${value.limits[dimension]}`,
-        });
-      }
-    }
-  });
-export type Resources = z.infer<typeof resourcesSchema>;
-
-/** An image tag: letters, digits, `_`, `.`, `-`, at most 128 characters (the OCI rule). */
-export const imageTagSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'expected an image tag such as "1.4.2"');
 
 /** A registry and path prefix such as `ghcr.io/acme`, or "" for images pulled by bare name. */
 export const imageRegistrySchema = z
@@ -123,7 +87,19 @@ export const stackConfigShape = {
   /** `LOG_LEVEL` of every service. */
   logLevel: z.enum(LOG_LEVELS),
   agentSociety: agentSocietySchema,
+  /** The ledger: cluster settings fixed at format time, resources, storage, seccomp. */
+  tigerbeetle: tigerbeetleSchema,
 };
 
-export const stackConfigSchema = z.strictObject(stackConfigShape);
+/** Cross-field rules that depend on the environment; each section adds its pure rule function. */
+export const stackConfigSchema = z.strictObject(stackConfigShape).superRefine((config, ctx) => {
+  for (const issue of tigerbeetleRules(config.environment, config.tigerbeetle)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tigerbeetle", ...issue.path],
+      input: issue.input,
+      message: issue.message,
+    });
+  }
+});
 export type StackConfig = z.infer<typeof stackConfigSchema>;

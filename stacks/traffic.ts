@@ -16,6 +16,18 @@ export interface Flow {
 
 export const FLOWS: readonly Flow[] = [
   {
+    from: "tigerbeetle",
+    to: "tigerbeetle",
+    port: PORTS.tigerbeetle,
+    why: "replicas replicate to each other (through each replica's ClusterIP Service)",
+  },
+  {
+    from: "connector",
+    to: "tigerbeetle",
+    port: PORTS.tigerbeetle,
+    why: "the connector's TigerBeetle client talks to every replica",
+  },
+  {
     from: "agentRuntime",
     to: "agentSociety",
     port: PORTS.agentSocietyHttp,

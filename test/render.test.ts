@@ -83,7 +83,8 @@ describe("offline render", () => {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     fs.writeFileSync(
       file,
-      "config:\n  agent-platform:environment: staging\n  agent-platform:logLevel: loud\n",
+      "config:\n  agent-platform:environment: staging\n  agent-platform:logLevel: loud\n" +
+        '  agent-platform:tigerbeetle: { clusterId: "1" }\n',
     );
     try {
       const result = runRender(

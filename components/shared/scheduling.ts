@@ -17,3 +17,29 @@ export function preferSpreadAcrossNodes(app: string): k8s.types.input.core.v1.Af
     },
   };
 }
+
+/** Never two pods of an app on one node: a node loss costs at most one replica. */
+export function requireSpreadAcrossNodes(app: string): k8s.types.input.core.v1.Affinity {
+  return {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          topologyKey: "kubernetes.io/hostname",
+          labelSelector: { matchLabels: selectorLabels(app) },
+        },
+      ],
+    },
+  };
+}
+
+/** An app's pods spread evenly over zones (at most one more in any zone); unschedulable otherwise. */
+export function spreadAcrossZones(app: string): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "DoNotSchedule",
+      labelSelector: { matchLabels: selectorLabels(app) },
+    },
+  ];
+}

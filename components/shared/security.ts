@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import type { IoUringSeccomp } from "../../stacks/tigerbeetle";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
@@ -46,4 +47,27 @@ export function podSecurityLabels(
     "pod-security.kubernetes.io/audit": level,
     "pod-security.kubernetes.io/warn": level,
   };
+}
+
+/**
+ * The seccomp profile of a pod that runs TigerBeetle or a TigerBeetle client (the connector).
+ * Both use io_uring, which the RuntimeDefault profile of containerd and Docker 25+ blocks, and
+ * TigerBeetle has no fallback (../shared/design/domain-notes.md). This is the one named
+ * exception to RUNTIME_DEFAULT_SECCOMP; the stack config chooses `unconfined` or a `localhost`
+ * profile (a path relative to the kubelet's seccomp directory, installed on every node).
+ */
+export function ioUringSeccompProfile(setting: IoUringSeccomp): SeccompProfile {
+  return setting.type === "unconfined"
+    ? { type: "Unconfined" }
+    : { type: "Localhost", localhostProfile: setting.localhostProfile };
+}
+
+/**
+ * The Pod Security level a namespace needs for pods with `ioUringSeccompProfile(setting)`.
+ * "baseline" and "restricted" both forbid an explicit `Unconfined` seccomp profile, so
+ * `unconfined` needs "privileged" (the pods themselves still use the restricted contexts
+ * above); a `localhost` profile is allowed by "restricted".
+ */
+export function ioUringPodSecurityLevel(setting: IoUringSeccomp): "restricted" | "privileged" {
+  return setting.type === "unconfined" ? "privileged" : "restricted";
 }

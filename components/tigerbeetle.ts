@@ -1,0 +1,237 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PORTS, Topology } from "../stacks/topology";
+import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
+import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import { platformNamespace } from "./shared/namespace";
+import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
+import { ioUringPodSecurityLevel } from "./shared/security";
+import { REPLICA_LABEL, replicaAddresses, replicaPodSpec } from "./tigerbeetle-replica";
+
+/** The official TigerBeetle image; not under `imageRegistry`, which is for the platform's own. */
+export const TIGERBEETLE_REPOSITORY = "ghcr.io/tigerbeetle/tigerbeetle";
+
+export interface TigerBeetleArgs {
+  /** `staging` or `production`: production protects the StatefulSets and Services. */
+  readonly environment: string;
+  /** Names, namespaces and ports of the whole stack. */
+  readonly topology: Topology;
+  /** Validated settings (`agent-platform:tigerbeetle`). */
+  readonly settings: TigerBeetleConfig;
+}
+
+/**
+ * The TigerBeetle ledger: one StatefulSet (replicas: 1) and one ClusterIP Service per replica.
+ * TigerBeetle's `--addresses` takes IP literals only, so every replica is given the same ordered
+ * list of its peers' Service IPs (known to Pulumi once the Services exist, stable for their
+ * lifetime) with its own slot as `0.0.0.0:3000`; no hostname ever reaches it, and no shell wraps
+ * the server (tini stays PID 1).
+ *
+ * The cluster's fixed settings (cluster ID, replica count) are recorded in an immutable,
+ * protected ConfigMap that every Service and StatefulSet depends on: changing either makes the
+ * engine plan a replacement of a protected resource, which it refuses before touching anything
+ * that depends on it.
+ */
+export class TigerBeetle extends pulumi.ComponentResource {
+  public readonly namespace: k8s.core.v1.Namespace;
+  /** Comma-separated `ip:port` of every replica in replica order: what TigerBeetle clients take (TB_ADDRESSES / TIGERBEETLE_REPLICAS). */
+  public readonly addresses: pulumi.Output<string>;
+  /** `--cluster`, a decimal string. */
+  public readonly clusterId: string;
+  public readonly replicaCount: number;
+  public readonly image: string;
+  /** The immutable record of the settings fixed at format time. */
+  public readonly clusterRecord: k8s.core.v1.ConfigMap;
+  /** Per replica, in replica order. */
+  public readonly replicaServices: k8s.core.v1.Service[];
+  public readonly statefulSets: k8s.apps.v1.StatefulSet[];
+  /** Headless Service over all replicas (the StatefulSets' `serviceName`). */
+  public readonly headlessService: k8s.core.v1.Service;
+
+  constructor(name: string, args: TigerBeetleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("agent-platform:index:TigerBeetle", name, {}, opts);
+    const { topology, settings } = args;
+    const placement = topology.workloads.tigerbeetle;
+    const app = placement.app;
+    const labels = appLabels(app);
+    const annotations = commonAnnotations(args.environment);
+    const suffix = topology.suffix;
+    const production = args.environment === "production";
+    this.clusterId = settings.clusterId;
+    this.replicaCount = settings.replicaCount;
+    this.image = `${TIGERBEETLE_REPOSITORY}:${settings.imageTag}`;
+    const child = { parent: this };
+    // Production: `pulumi destroy` and replacements are refused; a deleted resource is left in
+    // the cluster. Staging may be torn down and rebuilt.
+    const keep = production ? { protect: true, retainOnDelete: true } : {};
+
+    // Pod Security level: io_uring needs Unconfined seccomp or a Localhost profile, and
+    // "baseline"/"restricted" forbid Unconfined; see ioUringPodSecurityLevel.
+    this.namespace = platformNamespace(
+      `${name}-namespace`,
+      placement.namespace,
+      ioUringPodSecurityLevel(settings.seccomp),
+      labels,
+      annotations,
+      child,
+    );
+    const namespace = this.namespace.metadata.name;
+
+    // Immutable and protected in every environment: a change of cluster ID or replica count
+    // would need a replacement, which the engine refuses for a protected resource.
+    this.clusterRecord = new k8s.core.v1.ConfigMap(
+      `${name}-cluster`,
+      {
+        metadata: { name: `tigerbeetle-cluster${suffix}`, namespace, labels, annotations },
+        immutable: true,
+        data: {
+          clusterId: settings.clusterId,
+          replicaCount: String(settings.replicaCount),
+        },
+      },
+      { parent: this, protect: true, replaceOnChanges: ["data", "immutable"] },
+    );
+    const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-serviceaccount`,
+      {
+        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
+        // TigerBeetle never calls the Kubernetes API.
+        automountServiceAccountToken: false,
+      },
+      child,
+    );
+
+    const port = {
+      name: "tigerbeetle",
+      port: PORTS.tigerbeetle,
+      targetPort: "tigerbeetle",
+      protocol: "TCP",
+    };
+    this.headlessService = new k8s.core.v1.Service(
+      `${name}-headless`,
+      {
+        metadata: { name: topology.tigerbeetle.client.service, namespace, labels, annotations },
+        spec: {
+          clusterIP: "None",
+          // Replicas must find each other before any of them is ready.
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(app),
+          ports: [port],
+        },
+      },
+      afterRecord,
+    );
+
+    const replicas = [...Array(settings.replicaCount).keys()];
+    // One stable ClusterIP per replica. Its IP is part of every replica's --addresses, so in
+    // production the Service is protected: a new Service would get a new IP.
+    this.replicaServices = replicas.map(
+      (i) =>
+        new k8s.core.v1.Service(
+          `${name}-replica-${i}`,
+          {
+            metadata: { name: `tigerbeetle-${i}${suffix}`, namespace, labels, annotations },
+            spec: {
+              type: "ClusterIP",
+              publishNotReadyAddresses: true,
+              selector: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) },
+              ports: [port],
+            },
+          },
+          { ...afterRecord, ...keep },
+        ),
+    );
+    const ips = pulumi.all(this.replicaServices.map((s) => s.spec.clusterIP));
+    this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${PORTS.tigerbeetle}`).join(","));
+
+    this.statefulSets = replicas.map((i) => {
+      const podLabels = { ...labels, [REPLICA_LABEL]: String(i) };
+      return new k8s.apps.v1.StatefulSet(
+        `${name}-replica-${i}`,
+        {
+          metadata: {
+            name: `tigerbeetle-${i}${suffix}`,
+            namespace,
+            labels: podLabels,
+            annotations,
+          },
+          spec: {
+            replicas: 1,
+            serviceName: this.headlessService.metadata.name,
+            podManagementPolicy: "Parallel",
+            selector: { matchLabels: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) } },
+            updateStrategy: { type: "RollingUpdate" },
+            // The data volume outlives the StatefulSet and any scale-down.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+            template: {
+              metadata: { labels: podLabels, annotations },
+              spec: ips.apply((list) =>
+                replicaPodSpec(
+                  settings,
+                  app,
+                  `tigerbeetle${suffix}`,
+                  this.image,
+                  i,
+                  replicaAddresses(list, i),
+                ),
+              ),
+            },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: "data", labels: podLabels },
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  ...(settings.storage.className === ""
+                    ? {}
+                    : { storageClassName: settings.storage.className }),
+                  resources: { requests: { storage: settings.storage.size } },
+                },
+              },
+            ],
+          },
+        },
+        { ...afterRecord, dependsOn: [this.clusterRecord, serviceAccount], ...keep },
+      );
+    });
+
+    // A majority of replicas stays up through voluntary disruptions (drains, upgrades).
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
+        spec: {
+          minAvailable: quorumSize(settings.replicaCount),
+          selector: { matchLabels: selectorLabels(app) },
+        },
+      },
+      child,
+    );
+
+    defaultDenyPolicy(`${name}-default-deny`, namespace, annotations, child);
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-networkpolicy`,
+      {
+        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
+        spec: workloadPolicySpec("tigerbeetle", topology),
+      },
+      child,
+    );
+
+    if (settings.bootstrap) {
+      void pulumi.log.warn(
+        "tigerbeetle.bootstrap is true: a replica without a data file will be FORMATTED. " +
+          "Set it back to false as soon as every replica is running (README, Bootstrap).",
+        this,
+      );
+    }
+
+    this.registerOutputs({
+      addresses: this.addresses,
+      clusterId: this.clusterId,
+      replicaCount: this.replicaCount,
+      image: this.image,
+    });
+  }
+}

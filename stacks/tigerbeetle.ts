@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { imageTagSchema, resourcesSchema } from "./schema-parts";
+import { parseQuantity, toBytes } from "./quantity";
+
+/**
+ * TigerBeetle's stack config (`agent-platform:tigerbeetle`) and its cross-field rules.
+ * Facts relied on (../shared/design/domain-notes.md, docs.tigerbeetle.com/operating/*):
+ * - replica count is fixed at format time, 1 to 6; cluster ID 0 is reserved for testing;
+ * - at least 6 GiB of memory per replica in production; `--development` not for production;
+ * - a lost replica is rebuilt with `tigerbeetle recover`, never `format`
+ *   (docs.tigerbeetle.com/operating/recovering).
+ */
+
+/** The largest cluster TigerBeetle supports. */
+export const MAX_REPLICAS = 6;
+/** Minimum memory limit per replica in production. */
+export const PRODUCTION_MIN_MEMORY = "6Gi";
+const U128_MAX = (1n << 128n) - 1n;
+
+/** Seccomp profile that lets TigerBeetle (and its clients) use io_uring. */
+export const ioUringSeccompSchema = z.discriminatedUnion("type", [
+  /** No seccomp filter: needs the namespace at Pod Security level `privileged`. */
+  z.strictObject({ type: z.literal("unconfined") }),
+  /** A profile installed on every node under the kubelet's seccomp directory. */
+  z.strictObject({
+    type: z.literal("localhost"),
+    localhostProfile: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.json$/,
+        'expected a relative profile path such as "profiles/io-uring.json"',
+      ),
+  }),
+]);
+export type IoUringSeccomp = z.infer<typeof ioUringSeccompSchema>;
+
+export const tigerbeetleSchema = z.strictObject({
+  /** Tag of `ghcr.io/tigerbeetle/tigerbeetle`. */
+  imageTag: imageTagSchema,
+  /** `--cluster`: a 128-bit unsigned integer in decimal. Fixed at format time. */
+  clusterId: z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/, 'expected a decimal cluster ID such as "1"')
+    .refine((id) => !/^[0-9]+$/.test(id) || BigInt(id) <= U128_MAX, "expected at most 2^128-1"),
+  /** `--replica-count`: 1 to 6. Fixed at format time. */
+  replicaCount: z.number().int().min(1).max(MAX_REPLICAS),
+  resources: resourcesSchema,
+  storage: z.strictObject({
+    /** StorageClass of the data volumes; "" uses the cluster default. */
+    className: z.string().regex(/^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "expected a class name"),
+    /** Size of each replica's data volume. */
+    size: z
+      .string()
+      .refine((s) => (parseQuantity(s) ?? 0n) > 0n, 'expected a size such as "100Gi"'),
+  }),
+  /** `--development` on every replica (all or none); refused in production. */
+  development: z.boolean(),
+  /** io_uring-capable seccomp profile for TigerBeetle and connector pods. */
+  seccomp: ioUringSeccompSchema,
+  /**
+   * True only for the first `pulumi up` of a brand-new cluster: a replica whose data file is
+   * missing is then formatted. False (the default) means the cluster exists, and a missing data
+   * file is rebuilt with `tigerbeetle recover`. See the README, "TigerBeetle: bootstrap".
+   */
+  bootstrap: z.boolean(),
+});
+export type TigerBeetleConfig = z.infer<typeof tigerbeetleSchema>;
+
+/** A rule violation at a path below `tigerbeetle`. */
+export interface RuleIssue {
+  readonly path: readonly string[];
+  readonly input: unknown;
+  readonly message: string;
+}
+
+/** The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. */
+export function tigerbeetleRules(environment: string, tb: TigerBeetleConfig): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  if (environment !== "production") return issues;
+  if (tb.replicaCount < 3) {
+    issues.push({
+      path: ["replicaCount"],
+      input: tb.replicaCount,
+      message: "expected at least 3 replicas in production (6 over three zones recommended)",
+    });
+  }
+  if (tb.clusterId === "0") {
+    issues.push({
+      path: ["clusterId"],
+      input: tb.clusterId,
+      message: "expected a cluster ID other than 0 in production (0 is reserved for testing)",
+    });
+  }
+  const memory = parseQuantity(tb.resources.limits.memory);
+  if (memory !== undefined && memory < parseQuantity(PRODUCTION_MIN_MEMORY)!) {
+    issues.push({
+      path: ["resources", "limits", "memory"],
+      input: tb.resources.limits.memory,
+      message: `expected at least ${PRODUCTION_MIN_MEMORY} per replica in production`,
+    });
+  }
+  if (tb.development) {
+    issues.push({
+      path: ["development"],
+      input: tb.development,
+      message: "expected false in production (--development relaxes TigerBeetle's requirements)",
+    });
+  }
+  return issues;
+}
+
+const MiB = 1024n * 1024n;
+const GiB = 1024n * MiB;
+
+/**
+ * `--cache-grid` from the memory limit: the limit minus what TigerBeetle allocates besides the
+ * grid cache (about 3 GiB at production sizes, half the limit when smaller), rounded down to
+ * 256 MiB, at least 256 MiB. 6Gi → 3GiB, 8Gi → 5GiB, 2Gi → 1GiB.
+ */
+export function cacheGridSize(memoryLimit: string): string {
+  const bytes = toBytes(parseQuantity(memoryLimit) ?? 0n);
+  const reserve = bytes / 2n < 3n * GiB ? bytes / 2n : 3n * GiB;
+  const step = 256n * MiB;
+  let cache = ((bytes - reserve) / step) * step;
+  if (cache < step) cache = step;
+  return cache % GiB === 0n ? `${cache / GiB}GiB` : `${cache / MiB}MiB`;
+}
+
+/** Minimum pods that keep a quorum: a majority of the replicas (6 → 4, 3 → 2, 1 → 1). */
+export function quorumSize(replicaCount: number): number {
+  return Math.floor(replicaCount / 2) + 1;
+}
+
+/** Spread across zones only when every zone can hold more than one replica's worth: n ≥ 3. */
+export function spreadsAcrossZones(replicaCount: number): boolean {
+  return replicaCount >= 3;
+}
+
+/** The data file name of replica `i`: `<cluster>_<replica>.tigerbeetle`, as the docs name it. */
+export function dataFileName(clusterId: string, replica: number): string {
+  return `${clusterId}_${replica}.tigerbeetle`;
+}
