@@ -69,10 +69,13 @@ export function initArgs(
   addresses: string,
 ): string[] {
   const action = missingFileAction(settings);
+  // `format` and `recover` take `--development` too (Direct IO may be unavailable), per
+  // tigerbeetle/tigerbeetle src/tigerbeetle/cli.zig (CLIArgs.Format, CLIArgs.Recover).
   const common = [
     `--cluster=${settings.clusterId}`,
     `--replica=${replica}`,
     `--replica-count=${settings.replicaCount}`,
+    ...(settings.development ? ["--development"] : []),
   ];
   const flags = action === "format" ? common : [...common, `--addresses=${addresses}`];
   return [action, dataPath(settings, replica), ...flags];

@@ -18,20 +18,36 @@ export const PRODUCTION_MIN_MEMORY = "6Gi";
 const U128_MAX = (1n << 128n) - 1n;
 
 /** Seccomp profile that lets TigerBeetle (and its clients) use io_uring. */
-export const ioUringSeccompSchema = z.discriminatedUnion("type", [
-  /** No seccomp filter: needs the namespace at Pod Security level `privileged`. */
-  z.strictObject({ type: z.literal("unconfined") }),
-  /** A profile installed on every node under the kubelet's seccomp directory. */
-  z.strictObject({
-    type: z.literal("localhost"),
+export const ioUringSeccompSchema = z
+  .strictObject({
+    /**
+     * `unconfined`: no seccomp filter, which needs the namespace at Pod Security level
+     * `privileged`; `localhost`: a profile installed on every node under the kubelet's seccomp
+     * directory, allowed by `restricted`.
+     */
+    type: z.enum(["unconfined", "localhost"]),
+    /** With `localhost` only: the profile's path relative to the kubelet's seccomp directory. */
     localhostProfile: z
       .string()
       .regex(
         /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.json$/,
         'expected a relative profile path such as "profiles/io-uring.json"',
-      ),
-  }),
-]);
+      )
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.type === "localhost") !== (value.localhostProfile !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["localhostProfile"],
+        input: value.localhostProfile,
+        message:
+          value.type === "localhost"
+            ? 'expected a profile path with type "localhost"'
+            : 'expected no profile path with type "unconfined"',
+      });
+    }
+  });
 export type IoUringSeccomp = z.infer<typeof ioUringSeccompSchema>;
 
 export const tigerbeetleSchema = z.strictObject({
@@ -113,9 +129,11 @@ const MiB = 1024n * 1024n;
 const GiB = 1024n * MiB;
 
 /**
- * `--cache-grid` from the memory limit: the limit minus what TigerBeetle allocates besides the
- * grid cache (about 3 GiB at production sizes, half the limit when smaller), rounded down to
- * 256 MiB, at least 256 MiB. 6Gi → 3GiB, 8Gi → 5GiB, 2Gi → 1GiB.
+ * `--cache-grid` from the memory limit. TigerBeetle's `--help` (src/tigerbeetle/cli.zig) sizes
+ * the grid cache as "(Total RAM) - 3GiB (TigerBeetle) - 1GiB (System)"; in a container the limit
+ * is what TigerBeetle may use, so: the limit minus 3 GiB (minus half the limit when that is
+ * smaller, as with `--development`'s smaller defaults), rounded down to 256 MiB, at least
+ * 256 MiB. 6Gi → 3GiB, 8Gi → 5GiB, 2Gi → 1GiB.
  */
 export function cacheGridSize(memoryLimit: string): string {
   const bytes = toBytes(parseQuantity(memoryLimit) ?? 0n);

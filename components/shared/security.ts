@@ -57,9 +57,9 @@ export function podSecurityLabels(
  * profile (a path relative to the kubelet's seccomp directory, installed on every node).
  */
 export function ioUringSeccompProfile(setting: IoUringSeccomp): SeccompProfile {
-  return setting.type === "unconfined"
-    ? { type: "Unconfined" }
-    : { type: "Localhost", localhostProfile: setting.localhostProfile };
+  return setting.type === "localhost" && setting.localhostProfile !== undefined
+    ? { type: "Localhost", localhostProfile: setting.localhostProfile }
+    : { type: "Unconfined" };
 }
 
 /**

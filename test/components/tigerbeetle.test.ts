@@ -1,0 +1,356 @@
+import { strict as assert } from "assert";
+import { Manifest, Rendered } from "../../scripts/render-lib";
+import { RecordedResource } from "../../scripts/mock-runtime";
+import { INIT_SCRIPT } from "../../components/tigerbeetle-replica";
+import { at, editedObject, one, ofKind, render } from "../harness";
+
+const EXPECTED = {
+  staging: {
+    namespace: "tigerbeetle-staging",
+    suffix: "-staging",
+    replicas: 3,
+    clusterId: "48151623420815",
+    memory: "2Gi",
+    cacheGrid: "1GiB",
+    development: true,
+    storage: "20Gi",
+    quorum: 2,
+    connectorNamespace: "agent-runtime-staging",
+  },
+  production: {
+    namespace: "tigerbeetle",
+    suffix: "",
+    replicas: 6,
+    clusterId: "170141183460469231731687303715884105727",
+    memory: "8Gi",
+    cacheGrid: "5GiB",
+    development: false,
+    storage: "200Gi",
+    quorum: 4,
+    connectorNamespace: "agent-runtime",
+  },
+} as const;
+
+const SELECTOR = { "app.kubernetes.io/name": "tigerbeetle" };
+const REPLICA = "tigerbeetle.agent-platform.io/replica";
+const IP_PORT = /^(\d{1,3}\.){3}\d{1,3}:3000$/;
+
+function peer(namespace: string, app: string) {
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: { "app.kubernetes.io/name": app } },
+  };
+}
+
+function recorded(rendered: Rendered, type: string, name: string): RecordedResource {
+  const found = rendered.run.resources.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `${type} ${name}`);
+  return found[0];
+}
+
+const podSpec = (m: Manifest) => at(m, "spec", "template", "spec");
+const flag = (args: string[], name: string) =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+for (const stack of ["staging", "production"] as const) {
+  const want = EXPECTED[stack];
+  const stsName = (i: number) => `tigerbeetle-${i}${want.suffix}`;
+
+  describe(`tigerbeetle (${stack})`, () => {
+    let rendered: Rendered;
+    let manifests: Manifest[];
+    let services: Manifest[];
+    let statefulSets: Manifest[];
+    before(async () => {
+      rendered = await render(stack);
+      manifests = rendered.manifests.filter(
+        (m) => m.metadata.namespace === want.namespace || m.metadata.name === want.namespace,
+      );
+      const replicas = [...Array(want.replicas).keys()];
+      services = replicas.map((i) => one(manifests, "Service", stsName(i), want.namespace));
+      statefulSets = replicas.map((i) => one(manifests, "StatefulSet", stsName(i), want.namespace));
+    });
+
+    it("creates one StatefulSet and one ClusterIP Service per replica, plus the shared objects", () => {
+      const count = (kind: string) => ofKind(manifests, kind).length;
+      assert.deepEqual(
+        ["Namespace", "ConfigMap", "ServiceAccount", "Service", "StatefulSet"].map(count),
+        [1, 1, 1, want.replicas + 1, want.replicas],
+      );
+      assert.deepEqual(["PodDisruptionBudget", "NetworkPolicy"].map(count), [1, 2]);
+      for (const s of statefulSets) assert.equal(at(s, "spec", "replicas"), 1);
+    });
+
+    it("--addresses holds IP literals only, the same list on every replica, own slot 0.0.0.0:3000", () => {
+      const ips = services.map((s) => `${at(s, "spec", "clusterIP")}:3000`);
+      statefulSets.forEach((s, i) => {
+        const args: string[] = podSpec(s).containers[0].args;
+        const list = flag(args, "addresses")!.split(",");
+        assert.equal(list.length, want.replicas);
+        list.forEach((entry, j) => {
+          if (j === i) assert.equal(entry, "0.0.0.0:3000");
+          else {
+            assert.match(entry, IP_PORT);
+            assert.equal(entry, ips[j]);
+          }
+        });
+        assert.ok(!args.join(" ").includes("svc.cluster.local"));
+      });
+      assert.equal(
+        rendered.outputs.services && at(rendered.outputs, "services", "tigerbeetle", "addresses"),
+        ips.join(","),
+      );
+    });
+
+    it("each replica Service selects exactly its own pod, and publishes not-ready addresses", () => {
+      services.forEach((s, i) => {
+        assert.equal(at(s, "spec", "type"), "ClusterIP");
+        assert.equal(at(s, "spec", "publishNotReadyAddresses"), true);
+        assert.deepEqual(at(s, "spec", "selector"), { ...SELECTOR, [REPLICA]: String(i) });
+        assert.deepEqual(
+          at(statefulSets[i], "spec", "template", "metadata", "labels", REPLICA),
+          String(i),
+        );
+        assert.deepEqual(at(s, "spec", "ports"), [
+          { name: "tigerbeetle", port: 3000, targetPort: "tigerbeetle", protocol: "TCP" },
+        ]);
+      });
+    });
+
+    it("the headless Service publishes not-ready addresses and is every StatefulSet's serviceName", () => {
+      const headless = one(manifests, "Service", `tigerbeetle${want.suffix}`, want.namespace);
+      assert.equal(at(headless, "spec", "clusterIP"), "None");
+      assert.equal(at(headless, "spec", "publishNotReadyAddresses"), true);
+      assert.deepEqual(at(headless, "spec", "selector"), SELECTOR);
+      for (const s of statefulSets)
+        assert.equal(at(s, "spec", "serviceName"), `tigerbeetle${want.suffix}`);
+    });
+
+    it("start: tini stays PID 1 (args only), --cache-grid from the memory limit, --development per stack", () => {
+      statefulSets.forEach((s, i) => {
+        const container = podSpec(s).containers[0];
+        assert.equal(container.command, undefined);
+        assert.equal(container.image, "ghcr.io/tigerbeetle/tigerbeetle:0.16.68");
+        assert.deepEqual(container.args, [
+          "start",
+          container.args[1],
+          `--cache-grid=${want.cacheGrid}`,
+          ...(want.development ? ["--development"] : []),
+          `/data/${want.clusterId}_${i}.tigerbeetle`,
+        ]);
+        assert.equal(container.resources.limits.memory, want.memory);
+      });
+    });
+
+    it("no unconditional format: a missing data file is recovered, never formatted", () => {
+      statefulSets.forEach((s, i) => {
+        const init = podSpec(s).initContainers;
+        assert.equal(init.length, 1);
+        const [shell, dashC, script, name, action, file, ...flags] = init[0].command;
+        assert.deepEqual([shell, dashC, script, name], ["/bin/sh", "-c", INIT_SCRIPT, "data-file"]);
+        assert.equal(action, "recover");
+        assert.equal(file, `/data/${want.clusterId}_${i}.tigerbeetle`);
+        assert.deepEqual(flags, [
+          `--cluster=${want.clusterId}`,
+          `--replica=${i}`,
+          `--replica-count=${want.replicas}`,
+          ...(want.development ? ["--development"] : []),
+          `--addresses=${flag(podSpec(s).containers[0].args, "addresses")}`,
+        ]);
+      });
+    });
+
+    it("data volumes: retained on delete and scale-down, size from config", () => {
+      for (const s of statefulSets) {
+        assert.deepEqual(at(s, "spec", "persistentVolumeClaimRetentionPolicy"), {
+          whenDeleted: "Retain",
+          whenScaled: "Retain",
+        });
+        const claim = at(s, "spec", "volumeClaimTemplates", 0);
+        assert.equal(claim.metadata.name, "data");
+        assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+        assert.deepEqual(claim.spec.resources, { requests: { storage: want.storage } });
+        assert.equal(claim.spec.storageClassName, undefined);
+      }
+    });
+
+    it("scheduling: one replica per node (required), zone spread, 120 s grace, TCP probes", () => {
+      for (const s of statefulSets) {
+        const pod = podSpec(s);
+        assert.deepEqual(pod.affinity, {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: SELECTOR } },
+            ],
+          },
+        });
+        assert.deepEqual(pod.topologySpreadConstraints, [
+          {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: SELECTOR },
+          },
+        ]);
+        assert.equal(pod.terminationGracePeriodSeconds, 120);
+        const c = pod.containers[0];
+        assert.deepEqual(
+          [c.startupProbe, c.livenessProbe, c.readinessProbe].map((p) => p.tcpSocket),
+          [{ port: "tigerbeetle" }, { port: "tigerbeetle" }, { port: "tigerbeetle" }],
+        );
+        assert.equal(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds, 600);
+      }
+    });
+
+    it("io_uring: seccomp Unconfined, namespace privileged; otherwise restricted contexts", () => {
+      const ns = one(manifests, "Namespace", want.namespace);
+      assert.equal(
+        at(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce"),
+        "privileged",
+      );
+      for (const s of statefulSets) {
+        const pod = podSpec(s);
+        assert.deepEqual(pod.securityContext, {
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          fsGroup: 1000,
+          seccompProfile: { type: "Unconfined" },
+        });
+        for (const c of [...pod.initContainers, ...pod.containers])
+          assert.deepEqual(c.securityContext, {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+          });
+      }
+    });
+
+    it("PDB keeps a quorum", () => {
+      const pdb = one(
+        manifests,
+        "PodDisruptionBudget",
+        `tigerbeetle${want.suffix}`,
+        want.namespace,
+      );
+      assert.deepEqual(pdb.spec, {
+        minAvailable: want.quorum,
+        selector: { matchLabels: SELECTOR },
+      });
+    });
+
+    it("NetworkPolicy: default deny; peers and the connector in on 3000; out to peers and DNS", () => {
+      assert.deepEqual(one(manifests, "NetworkPolicy", "default-deny", want.namespace).spec, {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+      });
+      const policy = one(manifests, "NetworkPolicy", `tigerbeetle${want.suffix}`, want.namespace);
+      assert.deepEqual(at(policy, "spec", "ingress"), [
+        {
+          from: [peer(want.namespace, "tigerbeetle"), peer(want.connectorNamespace, "connector")],
+          ports: [{ protocol: "TCP", port: 3000 }],
+        },
+      ]);
+      assert.deepEqual(at(policy, "spec", "egress", 1), {
+        to: [peer(want.namespace, "tigerbeetle")],
+        ports: [{ protocol: "TCP", port: 3000 }],
+      });
+      assert.equal(at(policy, "spec", "egress").length, 2);
+    });
+
+    it("the cluster record is immutable and protected, and every replica waits for it", () => {
+      const record = one(
+        manifests,
+        "ConfigMap",
+        `tigerbeetle-cluster${want.suffix}`,
+        want.namespace,
+      );
+      assert.equal(record.immutable, true);
+      assert.deepEqual(record.data, {
+        clusterId: want.clusterId,
+        replicaCount: String(want.replicas),
+      });
+      const res = recorded(rendered, "kubernetes:core/v1:ConfigMap", "tigerbeetle-cluster");
+      assert.equal(res.protect, true);
+      assert.deepEqual(res.replaceOnChanges, ["data", "immutable"]);
+      for (let i = 0; i < want.replicas; i++) {
+        for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service"]) {
+          const r = recorded(rendered, type, `tigerbeetle-replica-${i}`);
+          assert.ok(r.dependencies.includes(res.urn), `${type} ${i} depends on the record`);
+          assert.ok(r.parent.endsWith("::tigerbeetle"), `${type} ${i} parent`);
+        }
+      }
+    });
+
+    it(`StatefulSets and replica Services: ${stack === "production" ? "protected and retained" : "neither protected nor retained"}`, () => {
+      for (let i = 0; i < want.replicas; i++) {
+        for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service"]) {
+          const r = recorded(rendered, type, `tigerbeetle-replica-${i}`);
+          assert.equal(r.protect, stack === "production", `${type} ${i}`);
+          assert.equal(r.retainOnDelete, stack === "production", `${type} ${i}`);
+        }
+      }
+    });
+
+    it("starts first: agent-society waits for every TigerBeetle replica", () => {
+      const society = recorded(rendered, "agent-platform:index:AgentSociety", "agent-society");
+      for (let i = 0; i < want.replicas; i++) {
+        const sts = recorded(
+          rendered,
+          "kubernetes:apps/v1:StatefulSet",
+          `tigerbeetle-replica-${i}`,
+        );
+        assert.ok(society.dependencies.includes(sts.urn), `replica ${i}`);
+      }
+    });
+  });
+}
+
+describe("tigerbeetle: config choices", () => {
+  it("bootstrap: true formats a missing data file (format flags, no --addresses)", async () => {
+    const tigerbeetle = editedObject("production", "tigerbeetle", (v) => (v.bootstrap = true));
+    const { manifests } = await render("production", { tigerbeetle });
+    const init = podSpec(one(manifests, "StatefulSet", "tigerbeetle-2", "tigerbeetle"))
+      .initContainers[0];
+    assert.deepEqual(init.command.slice(4), [
+      "format",
+      "/data/170141183460469231731687303715884105727_2.tigerbeetle",
+      "--cluster=170141183460469231731687303715884105727",
+      "--replica=2",
+      "--replica-count=6",
+    ]);
+  });
+
+  it("a localhost seccomp profile keeps the namespace restricted", async () => {
+    const tigerbeetle = editedObject("production", "tigerbeetle", (v) => {
+      v.seccomp = { type: "localhost", localhostProfile: "profiles/tigerbeetle-io-uring.json" };
+      v.storage = { className: "fast-ssd", size: "500Gi" };
+    });
+    const { manifests } = await render("production", { tigerbeetle });
+    const ns = one(manifests, "Namespace", "tigerbeetle");
+    assert.equal(at(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce"), "restricted");
+    const sts = one(manifests, "StatefulSet", "tigerbeetle-0", "tigerbeetle");
+    assert.deepEqual(podSpec(sts).securityContext.seccompProfile, {
+      type: "Localhost",
+      localhostProfile: "profiles/tigerbeetle-io-uring.json",
+    });
+    assert.deepEqual(
+      at(sts, "spec", "volumeClaimTemplates", 0, "spec", "storageClassName"),
+      "fast-ssd",
+    );
+  });
+
+  it("one replica (staging): no zone spread, PDB of 1, a one-entry address list", async () => {
+    const tigerbeetle = editedObject("staging", "tigerbeetle", (v) => (v.replicaCount = 1));
+    const { manifests } = await render("staging", { tigerbeetle });
+    const sts = one(manifests, "StatefulSet", "tigerbeetle-0-staging", "tigerbeetle-staging");
+    assert.equal(podSpec(sts).topologySpreadConstraints, undefined);
+    assert.equal(flag(podSpec(sts).containers[0].args, "addresses"), "0.0.0.0:3000");
+    assert.equal(
+      ofKind(manifests, "StatefulSet").filter((m) => m.metadata.namespace === "tigerbeetle-staging")
+        .length,
+      1,
+    );
+  });
+});
