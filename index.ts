@@ -1,4 +1,7 @@
 import { AgentSociety } from "./components/agent-society";
+import { deployKgents } from "./components/kgents";
+import { loadAgentSpecs, specDirectory } from "./spec/load";
+import { planAgents } from "./spec/plan";
 import { loadStackConfig } from "./stacks/config";
 import { buildTopology, urlOf } from "./stacks/topology";
 
@@ -8,6 +11,7 @@ import { buildTopology, urlOf } from "./stacks/topology";
  */
 export = async function main() {
   const config = loadStackConfig();
+  const agentPlan = planAgents(config.agents, loadAgentSpecs(specDirectory()), config.stack);
   const topology = buildTopology(config);
 
   const agentSociety = new AgentSociety("agent-society", {
@@ -17,6 +21,12 @@ export = async function main() {
     logLevel: config.logLevel,
     settings: config.agentSociety,
     nostrSecretKey: config.secrets.nostrSecretKey,
+  });
+
+  const kgents = deployKgents({
+    environment: config.environment,
+    topology,
+    agents: agentPlan,
   });
 
   return {
@@ -32,5 +42,6 @@ export = async function main() {
         },
       },
     },
+    agents: kgents.outputs,
   };
 };

@@ -28,6 +28,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     namespaceSuffix: "-staging",
     imageRegistry: "",
     logLevel: "debug",
+    agents: { deploy: "all", overrides: {} },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "staging",
@@ -43,6 +44,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     namespaceSuffix: "",
     imageRegistry: "",
     logLevel: "info",
+    agents: { deploy: "all", overrides: {} },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "production",
