@@ -1,5 +1,8 @@
 import { AgentSociety } from "./components/agent-society";
 import { TigerBeetle } from "./components/tigerbeetle";
+import { deployKgents } from "./components/kgents";
+import { loadAgentSpecs, specDirectory } from "./spec/load";
+import { planAgents } from "./spec/plan";
 import { loadStackConfig } from "./stacks/config";
 import { buildTopology, urlOf } from "./stacks/topology";
 
@@ -9,6 +12,7 @@ import { buildTopology, urlOf } from "./stacks/topology";
  */
 export = async function main() {
   const config = loadStackConfig();
+  const agentPlan = planAgents(config.agents, loadAgentSpecs(specDirectory()), config.stack);
   const topology = buildTopology(config);
 
   const tigerbeetle = new TigerBeetle("tigerbeetle", {
@@ -29,6 +33,11 @@ export = async function main() {
     },
     { dependsOn: [tigerbeetle] },
   );
+  const kgents = deployKgents({
+    environment: config.environment,
+    topology,
+    agents: agentPlan,
+  });
 
   return {
     environment: config.environment,
@@ -55,5 +64,6 @@ export = async function main() {
         },
       },
     },
+    agents: kgents.outputs,
   };
 };

@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly secretKeys: readonly string[];
   /** Run as `pulumi preview` rather than `pulumi up`. */
   readonly preview?: boolean;
+  /** The program to run; `index.ts` unless given (the benchmark runs a part of it). */
+  readonly program?: () => Promise<Record<string, unknown>>;
 }
 
 /** The signature Pulumi puts on a serialized secret value. */
@@ -205,8 +207,10 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
 
   // Loaded only now, after the mocks are in place. (require, not import(): the program is
   // CommonJS, as Pulumi's Node.js runtime loads it, and tests load TypeScript through require.)
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require("../index") as () => Promise<Record<string, unknown>>;
+  const program =
+    options.program ??
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("../index") as () => Promise<Record<string, unknown>>);
   const exported = await program();
   const outputs = (await resolve(exported)) as Record<string, unknown>;
   await waitForRegistrations();

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
 import { readStackFile } from "./stack-file";
+import { SPEC_DIR_VARIABLE } from "../spec/load";
 
 /** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
 export type Manifest = Record<string, unknown> & {
@@ -24,6 +25,8 @@ export interface RenderOptions {
   readonly stack: string;
   /** Replaces config values of the stack file, by full or short key; `undefined` removes one. */
   readonly overrides?: Record<string, string | undefined>;
+  /** Reads agent specs from this directory instead of `spec/agents/` (benchmark, tests). */
+  readonly specDir?: string;
 }
 
 /** Runs the program with a stack's config under mocks and collects what it would deploy. */
@@ -35,18 +38,28 @@ export async function renderStack(options: RenderOptions): Promise<Rendered> {
     if (value === undefined) delete config[fullKey];
     else config[fullKey] = value;
   }
-  const run = await runProgram({
-    project: PROJECT,
-    stack: options.stack,
-    config,
-    secretKeys: file.secretKeys,
-  });
+  const run = await withSpecDir(options.specDir, () =>
+    runProgram({ project: PROJECT, stack: options.stack, config, secretKeys: file.secretKeys }),
+  );
   return {
     run,
     manifests: toManifests(run.resources),
     outputs: redactSecrets(run.outputs) as Record<string, unknown>,
     placeholders: file.placeholders,
   };
+}
+
+/** Runs `action` with the program reading specs from `dir` (when given), then restores. */
+async function withSpecDir<T>(dir: string | undefined, action: () => Promise<T>): Promise<T> {
+  if (dir === undefined) return action();
+  const previous = process.env[SPEC_DIR_VARIABLE];
+  process.env[SPEC_DIR_VARIABLE] = dir;
+  try {
+    return await action();
+  } finally {
+    if (previous === undefined) delete process.env[SPEC_DIR_VARIABLE];
+    else process.env[SPEC_DIR_VARIABLE] = previous;
+  }
 }
 
 /**

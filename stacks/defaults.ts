@@ -36,6 +36,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     namespaceSuffix: "-staging",
     imageRegistry: "",
     logLevel: "debug",
+    agents: { deploy: "all", overrides: {} },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "staging",
@@ -61,6 +62,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     namespaceSuffix: "",
     imageRegistry: "",
     logLevel: "info",
+    agents: { deploy: "all", overrides: {} },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "production",

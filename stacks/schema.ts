@@ -31,6 +31,15 @@ export const namespaceSuffixSchema = z
     'expected "" or a suffix such as "-staging" (lower case, at most 21 characters)',
   );
 
+/**
+ * A kgents genus: one capital letter, or "Psi". The operator's CRD had `^[A-Z]|Psi$`, which
+ * accepts any string that starts with a capital letter; the parentheses are the fix.
+ */
+export const GENUS_PATTERN = /^([A-Z]|Psi)$/;
+export const genusSchema = z
+  .string()
+  .regex(GENUS_PATTERN, 'expected a genus: one capital letter A-Z, or "Psi"');
+
 /** Replicas of a stateless service. */
 export const replicasSchema = z.number().int().min(0).max(10);
 
@@ -73,6 +82,27 @@ export const agentSocietySchema = z.strictObject({
 });
 export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
 
+/** Per-stack changes to one agent of `spec/agents/`; unset fields keep the spec's values. */
+export const agentOverrideSchema = z.strictObject({
+  replicas: replicasSchema.optional(),
+  /** Replaces the tag (and drops any digest) of the spec's image, for the logic container. */
+  imageTag: imageTagSchema.optional(),
+  /** Requests and limits of the `logic` container (the sidecar keeps its own). */
+  resources: resourcesSchema.optional(),
+});
+export type AgentOverride = z.infer<typeof agentOverrideSchema>;
+
+/** Which kgents agents a stack deploys, and how it changes them. */
+export const agentsConfigSchema = z.strictObject({
+  /** `"all"` (every spec in `spec/agents/`) or a list of genera. */
+  deploy: z.union([z.literal("all"), z.array(genusSchema).min(1)], {
+    error: 'expected "all" or a list of genera such as ["B", "L"]',
+  }),
+  /** Overrides by genus; every genus must name a spec. */
+  overrides: z.record(genusSchema, agentOverrideSchema),
+});
+export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
+
 /**
  * Every non-secret key a stack can set, by key name under `agent-platform:`.
  * Later sections (tigerbeetle, agentRuntime, connector, agents, budgets) join this object.
@@ -89,6 +119,8 @@ export const stackConfigShape = {
   agentSociety: agentSocietySchema,
   /** The ledger: cluster settings fixed at format time, resources, storage, seccomp. */
   tigerbeetle: tigerbeetleSchema,
+  /** kgents agents from `spec/agents/*.md`: which to deploy, per-agent overrides. */
+  agents: agentsConfigSchema,
 };
 
 /** Cross-field rules that depend on the environment; each section adds its pure rule function. */

@@ -17,6 +17,7 @@ export const PORTS = {
   connectorBtp: 4000,
   connectorHealth: 8080,
   connectorAdmin: 8081,
+  kgentsHttp: 8080,
   dns: 53,
 } as const;
 
@@ -56,6 +57,8 @@ export interface Topology {
     readonly admin: Endpoint;
   };
   readonly tigerbeetle: { readonly client: Endpoint };
+  /** The kgents agents' namespaces: long-running agents, and short-lived ones. */
+  readonly kgents: { readonly agents: string; readonly ephemeral: string };
 }
 
 /** Base names as the real system uses them in production. */
@@ -96,6 +99,24 @@ export function buildTopology(config: Pick<StackConfig, "namespaceSuffix">): Top
       admin: endpoint("connector", "connector", PORTS.connectorAdmin),
     },
     tigerbeetle: { client: endpoint("tigerbeetle", "tigerbeetle", PORTS.tigerbeetle) },
+    kgents: { agents: `kgents-agents${suffix}`, ephemeral: `kgents-ephemeral${suffix}` },
+  };
+}
+
+/** `app.kubernetes.io/name` of a kgents agent's pods: `b-gent`, `psi-gent`. */
+export function agentApp(genus: string): string {
+  return `${genus.toLowerCase()}-gent`;
+}
+
+/** The Service of a kgents agent: `<genus lowercase>-gent<suffix>` on 8080 in `kgents-agents`. */
+export function agentEndpoint(topology: Topology, genus: string): Endpoint {
+  const service = `${agentApp(genus)}${topology.suffix}`;
+  const namespace = topology.kgents.agents;
+  return {
+    service,
+    namespace,
+    port: PORTS.kgentsHttp,
+    host: `${service}.${namespace}.svc.cluster.local`,
   };
 }
 

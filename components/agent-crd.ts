@@ -1,0 +1,129 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GENUS_PATTERN } from "../stacks/schema";
+import { appLabels, commonAnnotations } from "./shared/labels";
+
+type JSONSchemaProps = k8s.types.input.apiextensions.v1.JSONSchemaProps;
+
+export const AGENT_GROUP = "kgents.io";
+export const AGENT_VERSION = "v1";
+export const AGENT_API_VERSION = `${AGENT_GROUP}/${AGENT_VERSION}`;
+export const AGENT_KIND = "Agent";
+
+const quantity: JSONSchemaProps = { type: "string", pattern: "^[0-9.]+(m|Ki|Mi|Gi|Ti|k|M|G|T)?$" };
+const compute: JSONSchemaProps = {
+  type: "object",
+  required: ["cpu", "memory"],
+  properties: { cpu: quantity, memory: quantity },
+};
+const resources: JSONSchemaProps = {
+  type: "object",
+  required: ["requests", "limits"],
+  properties: { requests: compute, limits: compute },
+};
+/** `^([A-Z]|Psi)$`: the operator's `^[A-Z]|Psi$` accepted anything starting with a capital. */
+const genus: JSONSchemaProps = { type: "string", pattern: GENUS_PATTERN.source };
+
+// No `additionalProperties: false`: Kubernetes forbids it beside `properties` in a structural
+// schema, and prunes unknown fields instead.
+
+/**
+ * The `spec` of an Agent object: the spec file's frontmatter as the stack deployed it (overrides
+ * applied, defaults filled, config values as the strings the pods see).
+ */
+export const AGENT_SPEC_SCHEMA: JSONSchemaProps = {
+  type: "object",
+  required: ["genus", "image", "replicas", "resources", "sidecar", "entrypoint", "networkPolicy"],
+  properties: {
+    genus,
+    name: { type: "string" },
+    image: { type: "string", minLength: 1 },
+    replicas: { type: "integer", minimum: 0, maximum: 10 },
+    resources,
+    sidecar: {
+      type: "object",
+      required: ["enabled"],
+      properties: { enabled: { type: "boolean" }, image: { type: "string" }, resources },
+    },
+    entrypoint: { type: "string", minLength: 1 },
+    config: {
+      type: "object",
+      // Keys are validated by the spec loader (CONFIG_KEY_PATTERN); values are strings here.
+      additionalProperties: { type: "string" },
+    },
+    networkPolicy: {
+      type: "object",
+      required: ["allowEgress", "allowedPeers"],
+      properties: {
+        allowEgress: { type: "boolean" },
+        allowedPeers: { type: "array", items: genus },
+      },
+    },
+  },
+};
+
+/** The whole object's schema, as the CRD declares it. */
+export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
+  type: "object",
+  required: ["spec"],
+  properties: {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    metadata: { type: "object" },
+    spec: AGENT_SPEC_SCHEMA,
+    status: {
+      type: "object",
+      properties: { phase: { type: "string" } },
+    },
+  },
+};
+
+export interface AgentCrdArgs {
+  readonly environment: string;
+}
+
+/**
+ * The CustomResourceDefinition `agents.kgents.io` (v1, short name `ag`), so that
+ * `kubectl get agents -n kgents-agents` lists what runs. The stack, not an operator, reconciles
+ * Agent objects: each is a record of a deployed spec; `status.phase` stays empty.
+ * A CRD is cluster-wide: it carries no environment suffix.
+ */
+export class AgentCrd extends pulumi.ComponentResource {
+  public readonly crd: k8s.apiextensions.v1.CustomResourceDefinition;
+
+  constructor(name: string, args: AgentCrdArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("agent-platform:index:AgentCrd", name, {}, opts);
+    this.crd = new k8s.apiextensions.v1.CustomResourceDefinition(
+      `${name}-definition`,
+      {
+        metadata: {
+          name: `agents.${AGENT_GROUP}`,
+          labels: appLabels("kgents", "crd"),
+          annotations: commonAnnotations(args.environment),
+        },
+        spec: {
+          group: AGENT_GROUP,
+          scope: "Namespaced",
+          names: { plural: "agents", singular: "agent", kind: AGENT_KIND, shortNames: ["ag"] },
+          versions: [
+            {
+              name: AGENT_VERSION,
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: AGENT_OPENAPI_SCHEMA },
+              subresources: { status: {} },
+              additionalPrinterColumns: [
+                { name: "Genus", type: "string", jsonPath: ".spec.genus" },
+                { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
+                { name: "Phase", type: "string", jsonPath: ".status.phase" },
+                { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+              ],
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,235 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlannedAgent } from "../spec/plan";
+import { SIDECAR_MODULE, configEnvName } from "../spec/schema";
+import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
+import { AGENT_API_VERSION, AGENT_KIND } from "./agent-crd";
+import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import { dnsEgressRule, podsPeer } from "./shared/network";
+import { LIVENESS, READINESS, STARTUP, tcpProbe } from "./shared/probes";
+import { preferSpreadAcrossNodes } from "./shared/scheduling";
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from "./shared/security";
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Container = k8s.types.input.core.v1.Container;
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
+export const STATE_PATH = "/state";
+
+/** The rolling update every agent uses: a new pod first, then the old one goes. */
+export const AGENT_ROLLING_UPDATE = { maxUnavailable: 0, maxSurge: 1 } as const;
+
+/**
+ * What `networkPolicy.allowEgress: true` opens: every address outside the private, link-local
+ * and carrier-grade NAT ranges, on any port. Pods, Services and nodes of the cluster (which
+ * live in those ranges) stay closed, as does the cloud metadata endpoint 169.254.169.254;
+ * other agents are reached only through `allowedPeers`.
+ */
+export const PUBLIC_EGRESS_RULE: NetworkPolicyEgressRule = {
+  to: [
+    {
+      ipBlock: {
+        cidr: "0.0.0.0/0",
+        except: [
+          "10.0.0.0/8",
+          "172.16.0.0/12",
+          "192.168.0.0/16",
+          "100.64.0.0/10",
+          "169.254.0.0/16",
+        ],
+      },
+    },
+    { ipBlock: { cidr: "::/0", except: ["fc00::/7", "fe80::/10"] } },
+  ],
+};
+
+export interface AgentArgs {
+  /** Written as the `environment` annotation on every object. */
+  readonly environment: string;
+  readonly topology: Topology;
+  /** The agent as this stack deploys it. */
+  readonly agent: PlannedAgent;
+  /** `kgents-agents<suffix>`, from the namespace object (so the agent waits for it). */
+  readonly namespace: pulumi.Input<string>;
+  /** The Agent CRD: the Agent object is created after it. */
+  readonly crd: pulumi.Resource;
+}
+
+/**
+ * One kgents agent from its spec, as the operator built it and with its defects fixed:
+ * Deployment `<genus>-gent` (`logic` container, optional `d-gent` sidecar, shared `state`
+ * volume), ClusterIP Service `http` 8080, NetworkPolicy (callers in, peers and DNS out),
+ * a PodDisruptionBudget when it runs more than one pod, and its Agent object.
+ */
+export class Agent extends pulumi.ComponentResource {
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  public readonly agentObject: k8s.apiextensions.CustomResource;
+  /** `http://<genus>-gent.<namespace>.svc.cluster.local:8080` */
+  public readonly endpoint: string;
+
+  constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("agent-platform:index:Agent", name, {}, opts);
+    const { agent, topology, namespace } = args;
+    const app = agentApp(agent.genus);
+    const objectName = `${app}${topology.suffix}`;
+    const labels = { ...appLabels(app, "agent"), "kgents.io/genus": agent.genus };
+    const annotations = commonAnnotations(args.environment);
+    const metadata = { name: objectName, namespace, labels, annotations };
+    const child = { parent: this };
+    const ep = agentEndpoint(topology, agent.genus);
+    this.endpoint = `http://${ep.host}:${ep.port}`;
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata,
+        spec: {
+          replicas: agent.replicas,
+          selector: { matchLabels: selectorLabels(app) },
+          strategy: { type: "RollingUpdate", rollingUpdate: { ...AGENT_ROLLING_UPDATE } },
+          template: {
+            metadata: { labels, annotations },
+            spec: {
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 30,
+              securityContext: restrictedPodSecurityContext(),
+              affinity: preferSpreadAcrossNodes(app),
+              containers: agentContainers(agent),
+              volumes: [{ name: "state", emptyDir: { sizeLimit: "1Gi" } }],
+            },
+          },
+        },
+      },
+      child,
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata,
+        spec: {
+          type: "ClusterIP",
+          selector: selectorLabels(app),
+          ports: [{ name: "http", port: PORTS.kgentsHttp, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      child,
+    );
+
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-networkpolicy`,
+      { metadata, spec: agentPolicySpec(agent, topology) },
+      child,
+    );
+
+    if (agent.replicas > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata, spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(app) } } },
+        child,
+      );
+    }
+
+    this.agentObject = new k8s.apiextensions.CustomResource(
+      `${name}-agent`,
+      { apiVersion: AGENT_API_VERSION, kind: AGENT_KIND, metadata, spec: agentObjectSpec(agent) },
+      { parent: this, dependsOn: [args.crd] },
+    );
+
+    this.registerOutputs({});
+  }
+}
+
+/** The `logic` container and, when enabled, the `d-gent` sidecar. */
+export function agentContainers(agent: PlannedAgent): Container[] {
+  const stateMount = { name: "state", mountPath: STATE_PATH };
+  const baseEnv: EnvVar[] = [
+    { name: "KGENTS_GENUS", value: agent.genus },
+    { name: "KGENTS_STATE_PATH", value: STATE_PATH },
+    // Root filesystems are read-only: no bytecode cache, temporary files under /state.
+    { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+    { name: "TMPDIR", value: STATE_PATH },
+  ];
+  const configEnv: EnvVar[] = Object.keys(agent.spec.config)
+    .sort()
+    .map((key) => ({ name: configEnvName(key), value: String(agent.spec.config[key]) }));
+
+  const logic: Container = {
+    name: "logic",
+    image: agent.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["python", "-m", agent.spec.entrypoint],
+    ports: [{ name: "http", containerPort: PORTS.kgentsHttp, protocol: "TCP" }],
+    env: [...baseEnv, ...configEnv],
+    resources: agent.resources,
+    securityContext: restrictedContainerSecurityContext(),
+    // kgents agents document no health endpoint; a TCP check on the HTTP port is the contract.
+    startupProbe: tcpProbe("http", STARTUP),
+    livenessProbe: tcpProbe("http", LIVENESS),
+    readinessProbe: tcpProbe("http", READINESS),
+    volumeMounts: [stateMount],
+  };
+  if (!agent.sidecar.enabled) return [logic];
+  const sidecar: Container = {
+    name: "d-gent",
+    image: agent.sidecar.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["python", "-m", SIDECAR_MODULE],
+    env: baseEnv,
+    resources: agent.sidecar.resources,
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [stateMount],
+  };
+  return [logic, sidecar];
+}
+
+/**
+ * Ingress on 8080 from the deployed agents that list this one as a peer; egress to DNS, to its
+ * peers on 8080, and, with `allowEgress`, to addresses outside the cluster (`PUBLIC_EGRESS_RULE`).
+ * With no callers the ingress list is empty: nothing may connect.
+ */
+export function agentPolicySpec(agent: PlannedAgent, topology: Topology): NetworkPolicySpec {
+  const peerOf = (genus: string) =>
+    podsPeer(topology.kgents.agents, selectorLabels(agentApp(genus)));
+  const port = [{ protocol: "TCP", port: PORTS.kgentsHttp }];
+  const egress: NetworkPolicyEgressRule[] = [dnsEgressRule()];
+  if (agent.peers.length > 0) egress.push({ to: agent.peers.map(peerOf), ports: port });
+  if (agent.spec.networkPolicy.allowEgress) egress.push(PUBLIC_EGRESS_RULE);
+  return {
+    podSelector: { matchLabels: selectorLabels(agentApp(agent.genus)) },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: agent.callers.length > 0 ? [{ from: agent.callers.map(peerOf), ports: port }] : [],
+    egress,
+  };
+}
+
+/** The Agent object's spec: the spec as deployed, config values as the strings pods see. */
+export function agentObjectSpec(agent: PlannedAgent): Record<string, unknown> {
+  return {
+    genus: agent.genus,
+    name: agent.name,
+    image: agent.image,
+    replicas: agent.replicas,
+    resources: agent.resources,
+    sidecar: agent.sidecar.enabled
+      ? { enabled: true, image: agent.sidecar.image, resources: agent.sidecar.resources }
+      : { enabled: false },
+    entrypoint: agent.spec.entrypoint,
+    config: Object.fromEntries(
+      Object.keys(agent.spec.config)
+        .sort()
+        .map((key) => [key, String(agent.spec.config[key])]),
+    ),
+    networkPolicy: {
+      allowEgress: agent.spec.networkPolicy.allowEgress,
+      allowedPeers: [...agent.peers],
+    },
+  };
+}

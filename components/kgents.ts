@@ -1,0 +1,46 @@
+import type { PlannedAgent } from "../spec/plan";
+import type { Topology } from "../stacks/topology";
+import { agentApp } from "../stacks/topology";
+import { Agent } from "./agent";
+import { AgentCrd } from "./agent-crd";
+import { KgentsNamespaces } from "./kgents-namespaces";
+
+export interface KgentsArgs {
+  readonly environment: string;
+  readonly topology: Topology;
+  /** The agents this stack deploys (`planAgents`). */
+  readonly agents: readonly PlannedAgent[];
+}
+
+/** The kgents part of the stack: namespaces, the Agent CRD, and one Agent per planned agent. */
+export function deployKgents(args: KgentsArgs) {
+  const namespaces = new KgentsNamespaces("kgents", {
+    environment: args.environment,
+    topology: args.topology,
+  });
+  const crd = new AgentCrd("kgents-agent-crd", { environment: args.environment });
+  const agents = args.agents.map(
+    (agent) =>
+      new Agent(agentApp(agent.genus), {
+        environment: args.environment,
+        topology: args.topology,
+        agent,
+        namespace: namespaces.agents.metadata.name,
+        crd: crd.crd,
+      }),
+  );
+  return {
+    namespaces,
+    crd,
+    agents,
+    /** The `agents` stack output. */
+    outputs: args.agents.map((agent, i) => ({
+      name: agent.name,
+      genus: agent.genus,
+      namespace: args.topology.kgents.agents,
+      replicas: agent.replicas,
+      image: agent.image,
+      endpoint: agents[i].endpoint,
+    })),
+  };
+}

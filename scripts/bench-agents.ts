@@ -1,0 +1,133 @@
+/**
+ * npm run bench:agents [-- --sizes 10,100,1000]
+ *
+ * Generates N valid agent specs in a temporary folder and measures, each size in a fresh Node
+ * process: loading them (gray-matter + zod + cross-checks, `checkAgentSpecs`), and rendering
+ * the kgents part of the stack for them (namespaces, CRD, one Agent component each, under the
+ * same mock runtime and manifest writer as `npm run render`), and the peak memory (max RSS).
+ *
+ * The real genus rule `^([A-Z]|Psi)$` allows 27 agents per stack, so the generated specs use
+ * genera `G1`...`G1000` under a benchmark-only rule; every other rule is the stack's own.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { z } from "zod";
+import { runCli } from "./cli";
+
+const BENCH_GENUS = z.string().regex(/^([A-Z]|Psi|G[0-9]{1,4})$/, "expected a benchmark genus");
+
+/** Writes `count` specs: each calls its two predecessors, every other one has a sidecar. */
+export function writeSpecs(dir: string, count: number): void {
+  for (let i = 1; i <= count; i++) {
+    const peers = [i - 1, i - 2].filter((p) => p >= 1).map((p) => `G${p}`);
+    const text = [
+      "---",
+      `genus: G${i}`,
+      `name: Bench-${i}`,
+      "resources:",
+      "  cpu: 50m",
+      "  memory: 64Mi",
+      "  limits: { cpu: 100m, memory: 128Mi }",
+      `sidecar: ${i % 2 === 0}`,
+      "config:",
+      `  index: ${i}`,
+      "  mode: bench",
+      "networkPolicy:",
+      `  allowedPeers: [${peers.join(", ")}]`,
+      "---",
+      "",
+      `# Bench-${i}`,
+      "",
+      "A generated agent for the benchmark.",
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, `g${i}-gent.md`), text);
+  }
+}
+
+interface Measurement {
+  readonly agents: number;
+  readonly objects: number;
+  readonly loadMs: number;
+  readonly renderMs: number;
+  readonly peakMiB: number;
+}
+
+/** One size, in this process. */
+async function measure(count: number): Promise<Measurement> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-agents-"));
+  try {
+    writeSpecs(dir, count);
+    // Loaded after the specs exist, so that module loading is not counted as spec loading.
+    const { checkAgentSpecs } = await import("../spec/load");
+    const { planAgents } = await import("../spec/plan");
+    const { buildTopology } = await import("../stacks/topology");
+    const { deployKgents } = await import("../components/kgents");
+    const { runProgram } = await import("./mock-runtime");
+    const { toManifests, toYaml } = await import("./render-lib");
+    const { PROJECT } = await import("../stacks/config");
+
+    const loadStart = performance.now();
+    const { specs, problems } = checkAgentSpecs(dir, { genus: BENCH_GENUS });
+    const loadMs = performance.now() - loadStart;
+    if (problems.length > 0) throw new Error(`generated specs are invalid: ${problems[0].message}`);
+
+    const renderStart = performance.now();
+    const run = await runProgram({
+      project: PROJECT,
+      stack: "bench",
+      config: {},
+      secretKeys: [],
+      program: async () => {
+        const topology = buildTopology({ namespaceSuffix: "-bench" });
+        const agents = planAgents({ deploy: "all", overrides: {} }, specs, "bench");
+        return { agents: deployKgents({ environment: "staging", topology, agents }).outputs };
+      },
+    });
+    const manifests = toManifests(run.resources);
+    const yaml = toYaml(manifests);
+    const renderMs = performance.now() - renderStart;
+    if (yaml.length === 0) throw new Error("nothing rendered");
+    const peakMiB = process.resourceUsage().maxRSS / 1024;
+    return { agents: count, objects: manifests.length, loadMs, renderMs, peakMiB };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runCli(async () => {
+  const { values } = parseArgs({
+    options: { sizes: { type: "string" }, child: { type: "string" } },
+    strict: true,
+  });
+  if (values.child !== undefined) {
+    console.log(JSON.stringify(await measure(Number(values.child))));
+    return;
+  }
+  const sizes = (values.sizes ?? "10,100,1000").split(",").map(Number);
+  console.log("agents  objects  load ms  render ms  total ms  peak MiB  ms/agent");
+  for (const size of sizes) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, __filename, "--child", String(size)],
+      { encoding: "utf8" },
+    );
+    if (child.status !== 0) throw new Error(`size ${size} failed:\n${child.stderr}`);
+    const m = JSON.parse(child.stdout.trim().split("\n").pop()!) as Measurement;
+    const total = m.loadMs + m.renderMs;
+    console.log(
+      [
+        String(m.agents).padStart(6),
+        String(m.objects).padStart(7),
+        m.loadMs.toFixed(0).padStart(7),
+        m.renderMs.toFixed(0).padStart(9),
+        total.toFixed(0).padStart(8),
+        m.peakMiB.toFixed(0).padStart(8),
+        (total / m.agents).toFixed(2).padStart(8),
+      ].join("  "),
+    );
+  }
+});

@@ -1,0 +1,232 @@
+import { z } from "zod";
+import { isNonNegativeQuantity, parseQuantity } from "../stacks/quantity";
+import { Resources, genusSchema, replicasSchema } from "../stacks/schema";
+
+/**
+ * The frontmatter of an agent spec (`spec/agents/<name>.md`): the single source of truth for
+ * what a spec may say. Fields and defaults are the kgents operator's (see the README, "Spec
+ * files"); unknown fields are errors.
+ */
+
+/** The operator's defaults. */
+export const SPEC_DEFAULTS = {
+  image: "python:3.12-slim",
+  replicas: 1,
+  cpu: "100m",
+  memory: "256Mi",
+} as const;
+
+/**
+ * The `d-gent` sidecar's resources when its spec sets none: the `kgents-agents` LimitRange's
+ * defaults (request 50m/128Mi, limit 100m/256Mi), i.e. what the namespace would give it anyway,
+ * written down so that budgets can count it.
+ */
+export const SIDECAR_DEFAULT_RESOURCES: Resources = {
+  requests: { cpu: "50m", memory: "128Mi" },
+  limits: { cpu: "100m", memory: "256Mi" },
+};
+
+/** The sidecar's command: the D-gent state service of the kgents image. */
+export const SIDECAR_MODULE = "agents.d.sidecar";
+
+/**
+ * `config` keys: lower snake case, at most 50 characters. Each becomes the environment variable
+ * `KGENTS_<KEY>` with the key upper-cased (`max_spend` → `KGENTS_MAX_SPEND`). Upper case,
+ * dashes and dots are refused so that two keys can never map to one variable.
+ */
+export const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
+
+/** Variables the stack sets itself; a config key that would map onto one is refused. */
+export const RESERVED_CONFIG_KEYS = ["genus", "state_path"] as const;
+
+/** A container image with a tag or digest (`python:3.12-slim`, `ghcr.io/acme/kgents:1.2`). */
+export const IMAGE_PATTERN =
+  /^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+const imageSchema = z.string().refine((image) => {
+  const match = IMAGE_PATTERN.exec(image);
+  return match !== null && (match[2] !== undefined || match[3] !== undefined);
+}, 'expected an image with a tag or digest, such as "python:3.12-slim"');
+
+const quantity = (what: "CPU" | "memory") =>
+  z
+    .string()
+    .refine(
+      isNonNegativeQuantity,
+      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'}`,
+    );
+
+/**
+ * The operator's `resources`: `cpu` and `memory` are the container's requests; `limits`
+ * (optional, each dimension defaults to its request) lets it burst above them.
+ */
+const specResourcesSchema = z
+  .strictObject({
+    cpu: quantity("CPU").default(SPEC_DEFAULTS.cpu),
+    memory: quantity("memory").default(SPEC_DEFAULTS.memory),
+    limits: z
+      .strictObject({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() })
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    for (const dimension of ["cpu", "memory"] as const) {
+      const limitText = value.limits?.[dimension];
+      if (limitText === undefined) continue;
+      const request = parseQuantity(value[dimension]);
+      const limit = parseQuantity(limitText);
+      if (request !== undefined && limit !== undefined && request > limit) {
+        ctx.addIssue({
+          code: "custom",
+          path: [dimension],
+          input: value[dimension],
+          message: `expected a request no larger than the limit ${limitText}`,
+        });
+      }
+    }
+  });
+
+/** The requests/limits form the stack uses, from a spec's `resources`. */
+export function toResources(value: z.infer<typeof specResourcesSchema>): Resources {
+  return {
+    requests: { cpu: value.cpu, memory: value.memory },
+    limits: { cpu: value.limits?.cpu ?? value.cpu, memory: value.limits?.memory ?? value.memory },
+  };
+}
+
+const sidecarObjectSchema = z.strictObject(
+  {
+    enabled: z.boolean().default(true),
+    /** Defaults to the agent's own image (the D-gent module ships in it). */
+    image: imageSchema.optional(),
+    resources: specResourcesSchema.optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === "invalid_type"
+        ? "expected true, false, or an object with enabled, image, resources"
+        : undefined,
+  },
+);
+
+/** `sidecar: true`, `sidecar: false`, or `sidecar: {enabled, image, resources}`. */
+const sidecarSchema = z.preprocess(
+  (value) => (typeof value === "boolean" ? { enabled: value } : value),
+  sidecarObjectSchema,
+);
+
+const configValueSchema = z
+  .unknown()
+  .refine(
+    (v) => typeof v === "string" || typeof v === "boolean" || Number.isFinite(v),
+    "expected a string, number or boolean",
+  )
+  .transform((v) => v as string | number | boolean);
+
+/**
+ * The frontmatter schema with a given genus rule. The stack always uses `genusSchema`
+ * (`^([A-Z]|Psi)$`, so at most 27 agents); only the benchmark passes a wider rule, because
+ * 1,000 specs cannot have 1,000 distinct genera under the real one.
+ */
+export function frontmatterSchemaWith(genus: z.ZodType<string>) {
+  return z.strictObject({
+    genus,
+    /** Display name; defaults to `<genus>-gent`. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"')
+      .optional(),
+    image: imageSchema.default(SPEC_DEFAULTS.image),
+    replicas: replicasSchema.default(SPEC_DEFAULTS.replicas),
+    resources: specResourcesSchema.prefault({}),
+    sidecar: sidecarSchema.prefault(false),
+    /** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */
+    entrypoint: z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+        'expected a Python module such as "agents.b.main"',
+      )
+      .optional(),
+    config: z
+      .record(
+        z
+          .string()
+          .regex(CONFIG_KEY_PATTERN, 'expected a lower snake case key such as "max_spend"')
+          .refine(
+            (key) => !(RESERVED_CONFIG_KEYS as readonly string[]).includes(key),
+            `expected a key other than ${RESERVED_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (the stack sets KGENTS_GENUS and KGENTS_STATE_PATH itself)`,
+          ),
+        configValueSchema,
+      )
+      .default({}),
+    networkPolicy: z
+      .strictObject({
+        /** Opens egress to addresses outside the cluster's private ranges (see the README). */
+        allowEgress: z.boolean().default(false),
+        /** Genera this agent calls on 8080; each must have a spec. */
+        allowedPeers: z.array(genus).default([]),
+      })
+      .prefault({}),
+  });
+}
+
+export const frontmatterSchema = frontmatterSchemaWith(genusSchema);
+export type Frontmatter = z.infer<typeof frontmatterSchema>;
+
+/** One agent as its spec file describes it, defaults filled in. */
+export interface AgentSpec {
+  /** The spec file, relative to the working directory, for messages. */
+  readonly file: string;
+  readonly genus: string;
+  readonly name: string;
+  readonly image: string;
+  readonly replicas: number;
+  /** Of the `logic` container. */
+  readonly resources: Resources;
+  readonly sidecar: {
+    readonly enabled: boolean;
+    /** Undefined: the `logic` container's image (after any stack override of its tag). */
+    readonly image: string | undefined;
+    readonly resources: Resources;
+  };
+  readonly entrypoint: string;
+  readonly config: Readonly<Record<string, string | number | boolean>>;
+  readonly networkPolicy: {
+    readonly allowEgress: boolean;
+    readonly allowedPeers: readonly string[];
+  };
+  /** The markdown body: what the agent is for. */
+  readonly description: string;
+}
+
+/** Fills in the defaults that depend on other fields. */
+export function toAgentSpec(file: string, data: Frontmatter, body: string): AgentSpec {
+  return {
+    file,
+    genus: data.genus,
+    name: data.name ?? `${data.genus}-gent`,
+    image: data.image,
+    replicas: data.replicas,
+    resources: toResources(data.resources),
+    sidecar: {
+      enabled: data.sidecar.enabled,
+      image: data.sidecar.image,
+      resources:
+        data.sidecar.resources === undefined
+          ? SIDECAR_DEFAULT_RESOURCES
+          : toResources(data.sidecar.resources),
+    },
+    entrypoint: data.entrypoint ?? `agents.${data.genus.toLowerCase()}.main`,
+    config: data.config,
+    networkPolicy: {
+      allowEgress: data.networkPolicy.allowEgress,
+      allowedPeers: data.networkPolicy.allowedPeers,
+    },
+    description: body.trim(),
+  };
+}
+
+/** `KGENTS_<KEY>` for a config key: the key upper-cased. */
+export function configEnvName(key: string): string {
+  return `KGENTS_${key.toUpperCase()}`;
+}

@@ -1,0 +1,105 @@
+import { strict as assert } from "assert";
+import { loadAgentSpecs } from "../../spec/load";
+import { checkAgentsConfig, planAgents, withTag } from "../../spec/plan";
+import { InvalidInputError } from "../../stacks/problems";
+
+const specs = loadAgentSpecs();
+
+describe("agents config against specs", () => {
+  it("deploys every spec by default, peers and callers worked out", () => {
+    const plan = planAgents({ deploy: "all", overrides: {} }, specs, "staging");
+    assert.deepEqual(
+      plan.map((a) => [a.genus, a.peers, a.callers]),
+      [
+        ["B", ["L", "F"], ["U"]],
+        ["F", ["L"], ["B"]],
+        ["L", [], ["B", "F", "Psi"]],
+        ["Psi", ["L"], []],
+        ["U", ["B"], []],
+      ],
+    );
+  });
+
+  it("applies replicas, image tag and resources overrides to that agent only", () => {
+    const resources = {
+      requests: { cpu: "300m", memory: "512Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    };
+    const plan = planAgents(
+      { deploy: "all", overrides: { B: { replicas: 3, imageTag: "3.12.8-slim", resources } } },
+      specs,
+      "staging",
+    );
+    const [b, f] = plan;
+    assert.equal(b.replicas, 3);
+    assert.equal(b.image, "python:3.12.8-slim");
+    assert.equal(b.sidecar.image, "python:3.12.8-slim");
+    assert.deepEqual(b.resources, resources);
+    assert.deepEqual(b.sidecar.resources, specs[0].sidecar.resources);
+    assert.equal(f.replicas, 1);
+    assert.equal(f.image, "python:3.12-slim");
+  });
+
+  it("deploys a chosen subset and only counts deployed callers", () => {
+    const plan = planAgents({ deploy: ["L", "F"], overrides: {} }, specs, "staging");
+    assert.deepEqual(
+      plan.map((a) => [a.genus, a.callers]),
+      [
+        ["F", []],
+        ["L", ["F"]],
+      ],
+    );
+  });
+
+  it("names overrides and deploy entries without a spec, and missing peers", () => {
+    assert.deepEqual(
+      checkAgentsConfig(
+        { deploy: ["B", "Q", "F"], overrides: { X: { replicas: 2 }, F: {} } },
+        specs,
+        "production",
+      ),
+      [
+        {
+          source: "Pulumi.production.yaml",
+          path: "agent-platform:agents.deploy[1]",
+          message:
+            'expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "Q"',
+        },
+        {
+          source: "Pulumi.production.yaml",
+          path: "agent-platform:agents.deploy",
+          message:
+            'expected every peer of a deployed agent to be deployed too: B-gent (spec/agents/b-gent.md) lists "L" in networkPolicy.allowedPeers; given ["B","Q","F"]',
+        },
+        {
+          source: "Pulumi.production.yaml",
+          path: "agent-platform:agents.deploy",
+          message:
+            'expected every peer of a deployed agent to be deployed too: F-gent (spec/agents/f-gent.md) lists "L" in networkPolicy.allowedPeers; given ["B","Q","F"]',
+        },
+        {
+          source: "Pulumi.production.yaml",
+          path: "agent-platform:agents.overrides.X",
+          message:
+            'expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "X"',
+        },
+      ],
+    );
+    assert.throws(
+      () => planAgents({ deploy: "all", overrides: { X: {} } }, specs, "staging"),
+      (e: unknown) =>
+        e instanceof InvalidInputError &&
+        e.message ===
+          'Invalid agents config for stack "staging" (1 problem); nothing was deployed:\n  - Pulumi.staging.yaml: agent-platform:agents.overrides.X: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "X"',
+    );
+  });
+
+  it("replaces an image's tag and drops a digest", () => {
+    assert.equal(withTag("python:3.12-slim", "3.13"), "python:3.13");
+    assert.equal(withTag("ghcr.io:5000/acme/kgents", "1.2"), "ghcr.io:5000/acme/kgents:1.2");
+    assert.equal(
+      withTag(`ghcr.io/acme/kgents:1.0@sha256:${"a".repeat(64)}`, "1.1"),
+      "ghcr.io/acme/kgents:1.1",
+    );
+  });
+});
