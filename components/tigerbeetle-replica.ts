@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { PORTS } from "../stacks/topology";
 import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
@@ -30,29 +31,31 @@ const BINARY = "/tigerbeetle";
 /** Label that tells one replica's pod from the others; its Service selects on it. */
 export const REPLICA_LABEL = "tigerbeetle.agent-platform.io/replica";
 
-/** What the init container does when the data file is missing. Never both, never unconditional. */
-export type MissingFileAction = "format" | "recover";
-
-export function missingFileAction(
-  settings: Pick<TigerBeetleConfig, "bootstrap">,
-): MissingFileAction {
-  return settings.bootstrap ? "format" : "recover";
-}
+/**
+ * The replica pod's init container. It exits 0 at once when the data file exists (a restart), and
+ * otherwise rebuilds the replica from the cluster with `recover`. A replica pod never formats:
+ * formatting belongs to the one-shot bootstrap Jobs (FORMAT_SCRIPT), which exist only for the
+ * first `pulumi up` of a brand-new cluster. It runs in the image's busybox shell; the main
+ * container does not.
+ */
+export const RECOVER_SCRIPT = [
+  "set -eu",
+  'file="$1"; shift',
+  'if [ -e "$file" ]; then echo "data file $file exists: starting the replica"; exit 0; fi',
+  'echo "data file $file missing in an existing cluster: recovering it from the other replicas"',
+  `exec ${BINARY} recover "$@" "$file"`,
+].join("\n");
 
 /**
- * The init container's script. It runs in the image's busybox shell; the main container does not.
- * It exits 0 at once when the data file exists (a restart), and otherwise runs exactly one of
- * `format` (bootstrap of a new cluster only) or `recover` (a replica lost in a running cluster).
+ * The bootstrap Job's script: formats the replica's data file once, and never over an existing
+ * file (a Job that runs again finds the file and does nothing).
  */
-export const INIT_SCRIPT = [
+export const FORMAT_SCRIPT = [
   "set -eu",
-  'action="$1"; file="$2"; shift 2',
-  'if [ -e "$file" ]; then echo "data file $file exists: starting the replica"; exit 0; fi',
-  'case "$action" in',
-  `  format) echo "bootstrap: formatting new data file $file"; exec ${BINARY} format "$@" "$file" ;;`,
-  `  recover) echo "data file $file missing in an existing cluster: recovering"; exec ${BINARY} recover "$@" "$file" ;;`,
-  '  *) echo "unknown action $action" >&2; exit 1 ;;',
-  "esac",
+  'file="$1"; shift',
+  'if [ -e "$file" ]; then echo "data file $file exists: already formatted, nothing to do"; exit 0; fi',
+  'echo "bootstrap: formatting new data file $file"',
+  `exec ${BINARY} format "$@" "$file"`,
 ].join("\n");
 
 /** The address list replica `replica` is given: every replica's `ip:port`, its own as 0.0.0.0. */
@@ -62,23 +65,32 @@ export function replicaAddresses(ips: readonly string[], replica: number): strin
     .join(",");
 }
 
-/** The init container's arguments after the script: action, data file, TigerBeetle flags. */
-export function initArgs(
-  settings: TigerBeetleConfig,
-  replica: number,
-  addresses: string,
-): string[] {
-  const action = missingFileAction(settings);
-  // `format` and `recover` take `--development` too (Direct IO may be unavailable), per
-  // tigerbeetle/tigerbeetle src/tigerbeetle/cli.zig (CLIArgs.Format, CLIArgs.Recover).
-  const common = [
+/** Flags `format` and `recover` share; both take `--development` too (src/tigerbeetle/cli.zig). */
+function clusterFlags(settings: TigerBeetleConfig, replica: number): string[] {
+  return [
     `--cluster=${settings.clusterId}`,
     `--replica=${replica}`,
     `--replica-count=${settings.replicaCount}`,
     ...(settings.development ? ["--development"] : []),
   ];
-  const flags = action === "format" ? common : [...common, `--addresses=${addresses}`];
-  return [action, dataPath(settings, replica), ...flags];
+}
+
+/** RECOVER_SCRIPT's arguments: the data file, then `recover`'s flags, `--addresses` included. */
+export function recoverArgs(
+  settings: TigerBeetleConfig,
+  replica: number,
+  addresses: string,
+): string[] {
+  return [
+    dataPath(settings, replica),
+    ...clusterFlags(settings, replica),
+    `--addresses=${addresses}`,
+  ];
+}
+
+/** FORMAT_SCRIPT's arguments: the data file, then `format`'s flags (no addresses). */
+export function formatArgs(settings: TigerBeetleConfig, replica: number): string[] {
+  return [dataPath(settings, replica), ...clusterFlags(settings, replica)];
 }
 
 /** The main container's arguments to the image's entrypoint (`tini -- /tigerbeetle`). */
@@ -111,46 +123,67 @@ export const TIGERBEETLE_STARTUP: ProbeTiming = {
 /** Seconds a stopping replica gets; TigerBeetle's own writes are durable as they complete. */
 export const TERMINATION_GRACE_SECONDS = 120;
 
-/** The pod spec of replica `replica`. */
+/** What a TigerBeetle pod needs besides its command: the same for replicas and bootstrap Jobs. */
+export interface PodContext {
+  readonly settings: TigerBeetleConfig;
+  readonly serviceAccountName: string;
+  readonly image: string;
+  /** The replica's PersistentVolumeClaim, created by the stack (not by the StatefulSet). */
+  readonly claimName: pulumi.Input<string>;
+}
+
+const DATA_MOUNT = [{ name: "data", mountPath: DATA_DIR }];
+
+/** A shell step in TigerBeetle's image, with the data volume: the replica's init, or a Job. */
+function scriptContainer(
+  ctx: PodContext,
+  name: string,
+  script: string,
+  args: string[],
+): k8s.types.input.core.v1.Container {
+  return {
+    name,
+    image: ctx.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["/bin/sh", "-c", script, name, ...args],
+    resources: ctx.settings.resources,
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: DATA_MOUNT,
+  };
+}
+
+/** Pod fields every TigerBeetle pod has: identity, security (io_uring seccomp), the data volume. */
+function podBase(ctx: PodContext) {
+  return {
+    serviceAccountName: ctx.serviceAccountName,
+    automountServiceAccountToken: false,
+    securityContext: restrictedPodSecurityContext(ioUringSeccompProfile(ctx.settings.seccomp)),
+    volumes: [{ name: "data", persistentVolumeClaim: { claimName: ctx.claimName } }],
+  };
+}
+
+/** The pod spec of replica `replica`: recover if its data file is missing, then start. */
 export function replicaPodSpec(
-  settings: TigerBeetleConfig,
+  ctx: PodContext,
   app: string,
-  serviceAccountName: string,
-  image: string,
   replica: number,
   addresses: string,
 ): k8s.types.input.core.v1.PodSpec {
-  const dataMount = [{ name: "data", mountPath: DATA_DIR }];
+  const { settings } = ctx;
   return {
-    serviceAccountName,
-    automountServiceAccountToken: false,
+    ...podBase(ctx),
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-    securityContext: restrictedPodSecurityContext(ioUringSeccompProfile(settings.seccomp)),
     affinity: requireSpreadAcrossNodes(app),
     ...(spreadsAcrossZones(settings.replicaCount)
       ? { topologySpreadConstraints: spreadAcrossZones(app) }
       : {}),
     initContainers: [
-      {
-        name: "data-file",
-        image,
-        imagePullPolicy: "IfNotPresent",
-        command: [
-          "/bin/sh",
-          "-c",
-          INIT_SCRIPT,
-          "data-file",
-          ...initArgs(settings, replica, addresses),
-        ],
-        resources: settings.resources,
-        securityContext: restrictedContainerSecurityContext(),
-        volumeMounts: dataMount,
-      },
+      scriptContainer(ctx, "data-file", RECOVER_SCRIPT, recoverArgs(settings, replica, addresses)),
     ],
     containers: [
       {
         name: "tigerbeetle",
-        image,
+        image: ctx.image,
         imagePullPolicy: "IfNotPresent",
         args: startArgs(settings, replica, addresses),
         ports: [{ name: "tigerbeetle", containerPort: PORTS.tigerbeetle, protocol: "TCP" }],
@@ -159,8 +192,28 @@ export function replicaPodSpec(
         startupProbe: tcpProbe("tigerbeetle", TIGERBEETLE_STARTUP),
         livenessProbe: tcpProbe("tigerbeetle", LIVENESS),
         readinessProbe: tcpProbe("tigerbeetle", READINESS),
-        volumeMounts: dataMount,
+        volumeMounts: DATA_MOUNT,
       },
     ],
+  };
+}
+
+/**
+ * The pod spec of replica `replica`'s bootstrap Job: format its data file unless it exists. The
+ * Job pods spread over zones like the replicas do: with `WaitForFirstConsumer` storage, the Job
+ * is the volume's first consumer and so decides the zone the replica will run in.
+ */
+export function formatPodSpec(
+  ctx: PodContext,
+  formatApp: string,
+  replica: number,
+): k8s.types.input.core.v1.PodSpec {
+  return {
+    ...podBase(ctx),
+    restartPolicy: "Never",
+    ...(spreadsAcrossZones(ctx.settings.replicaCount)
+      ? { topologySpreadConstraints: spreadAcrossZones(formatApp) }
+      : {}),
+    containers: [scriptContainer(ctx, "format", FORMAT_SCRIPT, formatArgs(ctx.settings, replica))],
   };
 }

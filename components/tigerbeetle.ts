@@ -6,7 +6,13 @@ import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
 import { ioUringPodSecurityLevel } from "./shared/security";
-import { REPLICA_LABEL, replicaAddresses, replicaPodSpec } from "./tigerbeetle-replica";
+import {
+  PodContext,
+  REPLICA_LABEL,
+  formatPodSpec,
+  replicaAddresses,
+  replicaPodSpec,
+} from "./tigerbeetle-replica";
 
 /** The official TigerBeetle image; not under `imageRegistry`, which is for the platform's own. */
 export const TIGERBEETLE_REPOSITORY = "ghcr.io/tigerbeetle/tigerbeetle";
@@ -45,6 +51,10 @@ export class TigerBeetle extends pulumi.ComponentResource {
   /** Per replica, in replica order. */
   public readonly replicaServices: k8s.core.v1.Service[];
   public readonly statefulSets: k8s.apps.v1.StatefulSet[];
+  /** Each replica's data volume claim, in replica order. */
+  public readonly dataClaims: k8s.core.v1.PersistentVolumeClaim[];
+  /** The bootstrap format Jobs: one per replica with `bootstrap: true`, none otherwise. */
+  public readonly formatJobs: k8s.batch.v1.Job[];
   /** Headless Service over all replicas (the StatefulSets' `serviceName`). */
   public readonly headlessService: k8s.core.v1.Service;
 
@@ -146,6 +156,81 @@ export class TigerBeetle extends pulumi.ComponentResource {
     const ips = pulumi.all(this.replicaServices.map((s) => s.spec.clusterIP));
     this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${PORTS.tigerbeetle}`).join(","));
 
+    // Each replica's data volume is a claim of its own, never deleted by Pulumi in any
+    // environment (`retainOnDelete`): not by `pulumi destroy`, not by a replacement, not when a
+    // StatefulSet goes. In production it is also protected, so a plan that would replace it
+    // (a new storage class) is refused.
+    this.dataClaims = replicas.map(
+      (i) =>
+        new k8s.core.v1.PersistentVolumeClaim(
+          `${name}-data-${i}`,
+          {
+            metadata: {
+              name: `tigerbeetle-data-${i}${suffix}`,
+              namespace,
+              labels: { ...labels, [REPLICA_LABEL]: String(i) },
+              annotations,
+            },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              ...(settings.storage.className === ""
+                ? {}
+                : { storageClassName: settings.storage.className }),
+              resources: { requests: { storage: settings.storage.size } },
+            },
+          },
+          {
+            parent: this,
+            dependsOn: [this.clusterRecord],
+            retainOnDelete: true,
+            ...(production ? { protect: true } : {}),
+          },
+        ),
+    );
+    const podContext = (i: number): PodContext => ({
+      settings,
+      serviceAccountName: `tigerbeetle${suffix}`,
+      image: this.image,
+      claimName: this.dataClaims[i].metadata.name,
+    });
+
+    // Bootstrap only: one Job per replica formats its data file, before any replica starts
+    // (Pulumi waits for a Job to complete, and the StatefulSets depend on the Jobs). A Job runs
+    // once: `ignoreChanges` keeps Pulumi from ever replacing it (a replacement would run it
+    // again), and `retainOnDelete` leaves the finished Job in the cluster when `bootstrap` goes
+    // back to false. Replica pods themselves never format.
+    const formatApp = `${app}-format`;
+    this.formatJobs = settings.bootstrap
+      ? replicas.map((i) => {
+          const jobLabels = { ...appLabels(formatApp, app), [REPLICA_LABEL]: String(i) };
+          return new k8s.batch.v1.Job(
+            `${name}-format-${i}`,
+            {
+              metadata: {
+                name: `tigerbeetle-format-${i}${suffix}`,
+                namespace,
+                labels: jobLabels,
+                annotations,
+              },
+              spec: {
+                // A failed format is for the operator to look at, not to retry.
+                backoffLimit: 0,
+                template: {
+                  metadata: { labels: jobLabels, annotations },
+                  spec: formatPodSpec(podContext(i), formatApp, i),
+                },
+              },
+            },
+            {
+              parent: this,
+              dependsOn: [this.clusterRecord, serviceAccount, this.dataClaims[i]],
+              ignoreChanges: ["spec", "metadata"],
+              retainOnDelete: true,
+            },
+          );
+        })
+      : [];
+
     this.statefulSets = replicas.map((i) => {
       const podLabels = { ...labels, [REPLICA_LABEL]: String(i) };
       return new k8s.apps.v1.StatefulSet(
@@ -158,41 +243,24 @@ export class TigerBeetle extends pulumi.ComponentResource {
             annotations,
           },
           spec: {
+            // One pod per StatefulSet: at most one process ever holds a replica's data file.
             replicas: 1,
             serviceName: this.headlessService.metadata.name,
-            podManagementPolicy: "Parallel",
             selector: { matchLabels: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) } },
             updateStrategy: { type: "RollingUpdate" },
-            // The data volume outlives the StatefulSet and any scale-down.
-            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
             template: {
               metadata: { labels: podLabels, annotations },
               spec: ips.apply((list) =>
-                replicaPodSpec(
-                  settings,
-                  app,
-                  `tigerbeetle${suffix}`,
-                  this.image,
-                  i,
-                  replicaAddresses(list, i),
-                ),
+                replicaPodSpec(podContext(i), app, i, replicaAddresses(list, i)),
               ),
             },
-            volumeClaimTemplates: [
-              {
-                metadata: { name: "data", labels: podLabels },
-                spec: {
-                  accessModes: ["ReadWriteOnce"],
-                  ...(settings.storage.className === ""
-                    ? {}
-                    : { storageClassName: settings.storage.className }),
-                  resources: { requests: { storage: settings.storage.size } },
-                },
-              },
-            ],
           },
         },
-        { ...afterRecord, dependsOn: [this.clusterRecord, serviceAccount], ...keep },
+        {
+          parent: this,
+          dependsOn: [this.clusterRecord, serviceAccount, this.dataClaims[i], ...this.formatJobs],
+          ...keep,
+        },
       );
     });
 
@@ -221,8 +289,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
 
     if (settings.bootstrap) {
       void pulumi.log.warn(
-        "tigerbeetle.bootstrap is true: a replica without a data file will be FORMATTED. " +
-          "Set it back to false as soon as every replica is running (README, Bootstrap).",
+        "tigerbeetle.bootstrap is true: this update formats every replica that has no data " +
+          "file yet, once. Set it back to false once the cluster runs (README, Bootstrap).",
         this,
       );
     }

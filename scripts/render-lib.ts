@@ -108,9 +108,10 @@ const KIND_ORDER = [
   "Role",
   "RoleBinding",
   "Service",
+  // Before the workloads: TigerBeetle's bootstrap Jobs format the data the StatefulSets use.
+  "Job",
   "Deployment",
   "StatefulSet",
-  "Job",
 ];
 
 function kindRank(kind: string): number {

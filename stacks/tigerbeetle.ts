@@ -74,9 +74,10 @@ export const tigerbeetleSchema = z.strictObject({
   /** io_uring-capable seccomp profile for TigerBeetle and connector pods. */
   seccomp: ioUringSeccompSchema,
   /**
-   * True only for the first `pulumi up` of a brand-new cluster: a replica whose data file is
-   * missing is then formatted. False (the default) means the cluster exists, and a missing data
-   * file is rebuilt with `tigerbeetle recover`. See the README, "TigerBeetle: bootstrap".
+   * True only for the first `pulumi up` of a brand-new cluster: that update runs one Job per
+   * replica that formats its data file (once, never over an existing file) before any replica
+   * starts. Replica pods never format: a data file missing later is rebuilt with
+   * `tigerbeetle recover`. See the README, "TigerBeetle: bootstrap".
    */
   bootstrap: z.boolean(),
 });

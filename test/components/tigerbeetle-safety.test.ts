@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { INIT_SCRIPT } from "../../components/tigerbeetle-replica";
+import { FORMAT_SCRIPT, RECOVER_SCRIPT } from "../../components/tigerbeetle-replica";
 import { editedObject, renderError } from "../harness";
 
 /** TigerBeetle config refusals (by exact message) and the init container's script, run for real. */
@@ -66,33 +66,42 @@ describe("tigerbeetle: refusals, before any resource is registered", () => {
   });
 });
 
-describe("tigerbeetle: the init script, run in a shell", () => {
-  // The script with the binary replaced by a stub that prints what it was asked to do.
-  function run(action: string, fileExists: boolean) {
+describe("tigerbeetle: the data-file scripts, run in a shell", () => {
+  // A script with the binary replaced by a stub that prints what it was asked to do.
+  function run(script: string, fileExists: boolean) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tb-init-"));
     const stub = path.join(dir, "tigerbeetle");
     fs.writeFileSync(stub, '#!/bin/sh\necho "called: $*"\n', { mode: 0o755 });
     const file = path.join(dir, "1_0.tigerbeetle");
     if (fileExists) fs.writeFileSync(file, "");
-    const script = INIT_SCRIPT.split("/tigerbeetle ").join(`${stub} `);
-    const result = spawnSync("/bin/sh", ["-c", script, "data-file", action, file, "--cluster=1"], {
+    const stubbed = script.split("/tigerbeetle ").join(`${stub} `);
+    const result = spawnSync("/bin/sh", ["-c", stubbed, "step", file, "--cluster=1"], {
       encoding: "utf8",
     });
     fs.rmSync(dir, { recursive: true });
-    return { status: result.status, out: result.stdout.replace(dir, "DIR").replace(dir, "DIR") };
+    return { status: result.status, out: result.stdout.split(dir).join("DIR") };
   }
 
-  it("an existing data file is never touched, whatever the action", () => {
-    for (const action of ["format", "recover"]) {
-      const { status, out } = run(action, true);
+  it("an existing data file is never touched, by either script", () => {
+    for (const script of [RECOVER_SCRIPT, FORMAT_SCRIPT]) {
+      const { status, out } = run(script, true);
       assert.equal(status, 0);
       assert.ok(!out.includes("called"), out);
     }
   });
 
-  it("a missing file runs exactly the configured action", () => {
-    assert.match(run("recover", false).out, /called: recover --cluster=1 DIR\/1_0.tigerbeetle/);
-    assert.match(run("format", false).out, /called: format --cluster=1 DIR\/1_0.tigerbeetle/);
-    assert.equal(run("reformat", false).status, 1);
+  it("a missing file: the replica's script recovers it, the bootstrap Job's formats it", () => {
+    assert.deepEqual(run(RECOVER_SCRIPT, false), {
+      status: 0,
+      out:
+        "data file DIR/1_0.tigerbeetle missing in an existing cluster: recovering it from the other replicas\n" +
+        "called: recover --cluster=1 DIR/1_0.tigerbeetle\n",
+    });
+    assert.deepEqual(run(FORMAT_SCRIPT, false), {
+      status: 0,
+      out:
+        "bootstrap: formatting new data file DIR/1_0.tigerbeetle\n" +
+        "called: format --cluster=1 DIR/1_0.tigerbeetle\n",
+    });
   });
 });

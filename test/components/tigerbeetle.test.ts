@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { Manifest, Rendered } from "../../scripts/render-lib";
 import { RecordedResource } from "../../scripts/mock-runtime";
-import { INIT_SCRIPT } from "../../components/tigerbeetle-replica";
+import { FORMAT_SCRIPT, RECOVER_SCRIPT } from "../../components/tigerbeetle-replica";
+import { isBuiltIn, schemaErrors } from "../k8s-schema";
 import { at, editedObject, one, ofKind, render } from "../harness";
 
 const EXPECTED = {
@@ -71,12 +72,13 @@ for (const stack of ["staging", "production"] as const) {
       statefulSets = replicas.map((i) => one(manifests, "StatefulSet", stsName(i), want.namespace));
     });
 
-    it("creates one StatefulSet and one ClusterIP Service per replica, plus the shared objects", () => {
+    it("creates one StatefulSet, ClusterIP Service and claim per replica, plus the shared objects", () => {
       const count = (kind: string) => ofKind(manifests, kind).length;
       assert.deepEqual(
         ["Namespace", "ConfigMap", "ServiceAccount", "Service", "StatefulSet"].map(count),
         [1, 1, 1, want.replicas + 1, want.replicas],
       );
+      assert.deepEqual(["PersistentVolumeClaim", "Job"].map(count), [want.replicas, 0]);
       assert.deepEqual(["PodDisruptionBudget", "NetworkPolicy"].map(count), [1, 2]);
       for (const s of statefulSets) assert.equal(at(s, "spec", "replicas"), 1);
     });
@@ -142,13 +144,15 @@ for (const stack of ["staging", "production"] as const) {
       });
     });
 
-    it("no unconditional format: a missing data file is recovered, never formatted", () => {
+    it("no format anywhere: a replica's missing data file is recovered, never formatted", () => {
       statefulSets.forEach((s, i) => {
         const init = podSpec(s).initContainers;
         assert.equal(init.length, 1);
-        const [shell, dashC, script, name, action, file, ...flags] = init[0].command;
-        assert.deepEqual([shell, dashC, script, name], ["/bin/sh", "-c", INIT_SCRIPT, "data-file"]);
-        assert.equal(action, "recover");
+        const [shell, dashC, script, name, file, ...flags] = init[0].command;
+        assert.deepEqual(
+          [shell, dashC, script, name],
+          ["/bin/sh", "-c", RECOVER_SCRIPT, "data-file"],
+        );
         assert.equal(file, `/data/${want.clusterId}_${i}.tigerbeetle`);
         assert.deepEqual(flags, [
           `--cluster=${want.clusterId}`,
@@ -158,20 +162,42 @@ for (const stack of ["staging", "production"] as const) {
           `--addresses=${flag(podSpec(s).containers[0].args, "addresses")}`,
         ]);
       });
+      assert.ok(
+        !JSON.stringify(manifests).includes("/tigerbeetle format"),
+        "no format command in the render",
+      );
     });
 
-    it("data volumes: retained on delete and scale-down, size from config", () => {
-      for (const s of statefulSets) {
-        assert.deepEqual(at(s, "spec", "persistentVolumeClaimRetentionPolicy"), {
-          whenDeleted: "Retain",
-          whenScaled: "Retain",
+    it("data volumes: one claim per replica, never deleted by Pulumi, size from config", () => {
+      statefulSets.forEach((s, i) => {
+        const claim = one(
+          manifests,
+          "PersistentVolumeClaim",
+          `tigerbeetle-data-${i}${want.suffix}`,
+          want.namespace,
+        );
+        assert.deepEqual(claim.spec, {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: want.storage } },
         });
-        const claim = at(s, "spec", "volumeClaimTemplates", 0);
-        assert.equal(claim.metadata.name, "data");
-        assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
-        assert.deepEqual(claim.spec.resources, { requests: { storage: want.storage } });
-        assert.equal(claim.spec.storageClassName, undefined);
-      }
+        assert.deepEqual(podSpec(s).volumes, [
+          { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
+        ]);
+        assert.equal(at(s, "spec", "volumeClaimTemplates"), undefined);
+        const r = recorded(
+          rendered,
+          "kubernetes:core/v1:PersistentVolumeClaim",
+          `tigerbeetle-data-${i}`,
+        );
+        assert.equal(r.retainOnDelete, true, "retained in every environment");
+        assert.equal(r.protect, stack === "production");
+        const sts = recorded(
+          rendered,
+          "kubernetes:apps/v1:StatefulSet",
+          `tigerbeetle-replica-${i}`,
+        );
+        assert.ok(sts.dependencies.includes(r.urn), `StatefulSet ${i} waits for its claim`);
+      });
     });
 
     it("scheduling: one replica per node (required), zone spread, 120 s grace, TCP probes", () => {
@@ -308,18 +334,55 @@ for (const stack of ["staging", "production"] as const) {
 }
 
 describe("tigerbeetle: config choices", () => {
-  it("bootstrap: true formats a missing data file (format flags, no --addresses)", async () => {
+  it("bootstrap: true adds one format Job per replica, run once, before every replica", async () => {
     const tigerbeetle = editedObject("production", "tigerbeetle", (v) => (v.bootstrap = true));
-    const { manifests } = await render("production", { tigerbeetle });
-    const init = podSpec(one(manifests, "StatefulSet", "tigerbeetle-2", "tigerbeetle"))
-      .initContainers[0];
-    assert.deepEqual(init.command.slice(4), [
+    const { manifests, run } = await render("production", { tigerbeetle });
+    const cluster = "170141183460469231731687303715884105727";
+    const jobs = ofKind(manifests, "Job");
+    for (const m of manifests.filter(isBuiltIn))
+      assert.deepEqual(schemaErrors(m), [], m.metadata.name);
+    assert.deepEqual(
+      jobs.map((j) => j.metadata.name),
+      [0, 1, 2, 3, 4, 5].map((i) => `tigerbeetle-format-${i}`),
+    );
+    const job = one(manifests, "Job", "tigerbeetle-format-2", "tigerbeetle");
+    assert.equal(at(job, "spec", "backoffLimit"), 0);
+    const pod = podSpec(job);
+    assert.equal(pod.restartPolicy, "Never");
+    assert.deepEqual(pod.volumes, [
+      { name: "data", persistentVolumeClaim: { claimName: "tigerbeetle-data-2" } },
+    ]);
+    assert.deepEqual(pod.containers[0].command, [
+      "/bin/sh",
+      "-c",
+      FORMAT_SCRIPT,
       "format",
-      "/data/170141183460469231731687303715884105727_2.tigerbeetle",
-      "--cluster=170141183460469231731687303715884105727",
+      `/data/${cluster}_2.tigerbeetle`,
+      `--cluster=${cluster}`,
       "--replica=2",
       "--replica-count=6",
     ]);
+    assert.deepEqual(pod.topologySpreadConstraints, [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { "app.kubernetes.io/name": "tigerbeetle-format" } },
+      },
+    ]);
+    // The replicas still only recover, and start after every Job has completed.
+    const sts = one(manifests, "StatefulSet", "tigerbeetle-2", "tigerbeetle");
+    assert.equal(podSpec(sts).initContainers[0].command[2], RECOVER_SCRIPT);
+    const jobUrns = run.resources
+      .filter((r) => r.type === "kubernetes:batch/v1:Job")
+      .map((r) => {
+        assert.deepEqual(r.ignoreChanges, ["spec", "metadata"], `${r.name} is never replaced`);
+        assert.equal(r.retainOnDelete, true, `${r.name} stays when bootstrap goes back to false`);
+        return r.urn;
+      });
+    for (const r of run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet")) {
+      for (const urn of jobUrns) assert.ok(r.dependencies.includes(urn), `${r.name} after ${urn}`);
+    }
   });
 
   it("a localhost seccomp profile keeps the namespace restricted", async () => {
@@ -335,10 +398,12 @@ describe("tigerbeetle: config choices", () => {
       type: "Localhost",
       localhostProfile: "profiles/tigerbeetle-io-uring.json",
     });
-    assert.deepEqual(
-      at(sts, "spec", "volumeClaimTemplates", 0, "spec", "storageClassName"),
-      "fast-ssd",
-    );
+    const claim = one(manifests, "PersistentVolumeClaim", "tigerbeetle-data-0", "tigerbeetle");
+    assert.deepEqual(claim.spec, {
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "fast-ssd",
+      resources: { requests: { storage: "500Gi" } },
+    });
   });
 
   it("one replica (staging): no zone spread, PDB of 1, a one-entry address list", async () => {
