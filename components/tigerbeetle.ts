@@ -83,7 +83,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
       ioUringPodSecurityLevel(settings.seccomp),
       labels,
       annotations,
-      child,
+      // Deleting a namespace deletes the data volumes in it: Pulumi never deletes this one.
+      { ...child, retainOnDelete: true, ...(production ? { protect: true } : {}) },
     );
     const namespace = this.namespace.metadata.name;
 

@@ -191,6 +191,9 @@ for (const stack of ["staging", "production"] as const) {
         );
         assert.equal(r.retainOnDelete, true, "retained in every environment");
         assert.equal(r.protect, stack === "production");
+        // Deleting the namespace would delete the claims in it.
+        const ns = recorded(rendered, "kubernetes:core/v1:Namespace", "tigerbeetle-namespace");
+        assert.deepEqual([ns.retainOnDelete, ns.protect], [true, stack === "production"]);
         const sts = recorded(
           rendered,
           "kubernetes:apps/v1:StatefulSet",
