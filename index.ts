@@ -1,10 +1,12 @@
+import { AgentRuntime } from "./components/agent-runtime";
 import { AgentSociety } from "./components/agent-society";
+import { Connector } from "./components/connector";
 import { TigerBeetle } from "./components/tigerbeetle";
 import { deployKgents } from "./components/kgents";
 import { loadAgentSpecs, specDirectory } from "./spec/load";
 import { planAgents } from "./spec/plan";
 import { loadStackConfig } from "./stacks/config";
-import { buildTopology, urlOf } from "./stacks/topology";
+import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
 
 /**
  * The stack: validates all config first (nothing is registered when any of it is wrong), then
@@ -33,6 +35,38 @@ export = async function main() {
     },
     { dependsOn: [tigerbeetle] },
   );
+
+  const agentRuntime = new AgentRuntime(
+    "agent-runtime",
+    {
+      environment: config.environment,
+      topology,
+      imageRegistry: config.imageRegistry,
+      logLevel: config.logLevel,
+      settings: config.agentRuntime,
+      btpAuthToken: config.secrets.btpAuthToken,
+    },
+    { dependsOn: [agentSociety] },
+  );
+
+  const connector = new Connector(
+    "connector",
+    {
+      environment: config.environment,
+      topology,
+      imageRegistry: config.imageRegistry,
+      logLevel: config.logLevel,
+      settings: config.connector,
+      tigerbeetle: {
+        clusterId: tigerbeetle.clusterId,
+        addresses: tigerbeetle.addresses,
+        seccomp: config.tigerbeetle.seccomp,
+      },
+      adminApiKey: config.secrets.connectorAdminApiKey,
+      btpAuthToken: config.secrets.btpAuthToken,
+    },
+    { dependsOn: [agentRuntime] },
+  );
   const kgents = deployKgents({
     environment: config.environment,
     topology,
@@ -41,6 +75,7 @@ export = async function main() {
 
   return {
     environment: config.environment,
+    startOrder: [...WORKLOADS],
     services: {
       tigerbeetle: {
         namespace: tigerbeetle.namespace.metadata.name,
@@ -61,6 +96,22 @@ export = async function main() {
         endpoints: {
           http: urlOf(topology.agentSociety.bls, "http"),
           relay: urlOf(topology.agentSociety.relay, "ws"),
+        },
+      },
+      agentRuntime: {
+        namespace: agentRuntime.namespace.metadata.name,
+        image: agentRuntime.image,
+        replicas: config.agentRuntime.replicas,
+        endpoints: { http: urlOf(topology.agentRuntime.http, "http") },
+      },
+      connector: {
+        namespace: connector.namespace.metadata.name,
+        image: connector.image,
+        replicas: config.connector.replicas,
+        endpoints: {
+          btp: urlOf(topology.connector.btp, "ws"),
+          health: urlOf(topology.connector.health, "http"),
+          admin: urlOf(topology.connector.admin, "http"),
         },
       },
     },

@@ -18,6 +18,19 @@ const agentSocietyCommon = {
   initialDeposit: 1000000,
 };
 
+/** agent-runtime and connector values both environments share. */
+const agentRuntimeCommon = {
+  nodeId: "agent-runtime",
+  businessLogicTimeoutMs: 5000,
+  spspEnabled: true,
+  sessionTtlMs: 3600000,
+};
+const connectorCommon = {
+  nodeId: "connector",
+  settlementPreference: "evm" as const,
+  settlementThreshold: 1000000,
+};
+
 /** TigerBeetle values both environments share; `clusterId` has no default: every stack sets its own. */
 const tigerbeetleCommon = {
   imageTag: "0.16.68",
@@ -57,6 +70,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       storage: { className: "", size: "20Gi" },
       development: true,
     },
+    agentRuntime: {
+      ...agentRuntimeCommon,
+      imageTag: "staging",
+      replicas: 1,
+      resources: {
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "500m", memory: "256Mi" },
+      },
+      baseAddress: "test.agent-platform.agent-runtime",
+    },
+    connector: {
+      ...connectorCommon,
+      imageTag: "staging",
+      replicas: 1,
+      resources: {
+        requests: { cpu: "250m", memory: "512Mi" },
+        limits: { cpu: "1000m", memory: "1Gi" },
+      },
+    },
   },
   production: {
     namespaceSuffix: "",
@@ -82,6 +114,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       },
       storage: { className: "", size: "200Gi" },
       development: false,
+    },
+    agentRuntime: {
+      ...agentRuntimeCommon,
+      imageTag: "production",
+      replicas: 2,
+      resources: {
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "500m", memory: "256Mi" },
+      },
+      baseAddress: "g.agent-platform.agent-runtime",
+    },
+    connector: {
+      ...connectorCommon,
+      imageTag: "production",
+      replicas: 2,
+      resources: {
+        requests: { cpu: "250m", memory: "512Mi" },
+        limits: { cpu: "1000m", memory: "1Gi" },
+      },
     },
   },
 };

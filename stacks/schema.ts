@@ -82,6 +82,42 @@ export const agentSocietySchema = z.strictObject({
 });
 export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
 
+/** agent-runtime, the ILP middleware between the connector and agent-society. */
+export const agentRuntimeSchema = z.strictObject({
+  /** Image tag of `agent-runtime/core`. */
+  imageTag: imageTagSchema,
+  replicas: replicasSchema,
+  resources: resourcesSchema,
+  /** `NODE_ID`. */
+  nodeId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "agent-runtime"'),
+  /** `BASE_ADDRESS`: the ILP address under which agent-runtime receives packets. */
+  baseAddress: ilpAddressSchema,
+  /** `BUSINESS_LOGIC_TIMEOUT` in milliseconds: how long a call to agent-society may take. */
+  businessLogicTimeoutMs: z.number().int().min(100).max(120000),
+  /** `SPSP_ENABLED`. */
+  spspEnabled: z.boolean(),
+  /** `SESSION_TTL_MS`. */
+  sessionTtlMs: z.number().int().min(1000),
+});
+export type AgentRuntimeConfig = z.infer<typeof agentRuntimeSchema>;
+
+/** The ILP connector. Settlement stays off: it needs outbound HTTPS to chain RPCs (README). */
+export const connectorSchema = z.strictObject({
+  /** Image tag of `agent-runtime/connector`. */
+  imageTag: imageTagSchema,
+  replicas: replicasSchema,
+  resources: resourcesSchema,
+  /** `NODE_ID`. */
+  nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "connector"'),
+  /** `SETTLEMENT_PREFERENCE`: the chain family settlement would use. */
+  settlementPreference: z.enum(["evm"]),
+  /** `SETTLEMENT_THRESHOLD` in asset units. */
+  settlementThreshold: z.number().int().min(0),
+});
+export type ConnectorConfig = z.infer<typeof connectorSchema>;
+
 /** Per-stack changes to one agent of `spec/agents/`; unset fields keep the spec's values. */
 export const agentOverrideSchema = z.strictObject({
   replicas: replicasSchema.optional(),
@@ -105,7 +141,6 @@ export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
 
 /**
  * Every non-secret key a stack can set, by key name under `agent-platform:`.
- * Later sections (tigerbeetle, agentRuntime, connector, agents, budgets) join this object.
  */
 export const stackConfigShape = {
   /** `staging` or `production`: picks the environment defaults and the production rules. */
@@ -119,6 +154,8 @@ export const stackConfigShape = {
   agentSociety: agentSocietySchema,
   /** The ledger: cluster settings fixed at format time, resources, storage, seccomp. */
   tigerbeetle: tigerbeetleSchema,
+  agentRuntime: agentRuntimeSchema,
+  connector: connectorSchema,
   /** kgents agents from `spec/agents/*.md`: which to deploy, per-agent overrides. */
   agents: agentsConfigSchema,
 };

@@ -27,6 +27,22 @@ export const SECRETS = {
     howToGenerate: "openssl rand -hex 32",
     renderPlaceholder: "0".repeat(64),
   },
+  connectorAdminApiKey: {
+    key: "connectorAdminApiKey",
+    description:
+      "the connector admin API's key (ADMIN_API_KEY); the connector refuses to start its admin API in production without one",
+    schema: z.string().regex(/^[0-9a-f]{64}$/i, "expected exactly 64 hex characters"),
+    howToGenerate: "openssl rand -hex 32",
+    renderPlaceholder: "1".repeat(64),
+  },
+  btpAuthToken: {
+    key: "btpAuthToken",
+    description:
+      "the BTP token agent-runtime presents to the connector (CONNECTOR_BTP_AUTH_TOKEN) and the connector expects (BTP_PEER_AGENT_RUNTIME_SECRET)",
+    schema: z.string().regex(/^[0-9a-f]{64}$/i, "expected exactly 64 hex characters"),
+    howToGenerate: "openssl rand -hex 32",
+    renderPlaceholder: "2".repeat(64),
+  },
 } as const satisfies Record<string, SecretDefinition>;
 
 export type SecretKey = keyof typeof SECRETS;

@@ -51,6 +51,18 @@ export const FLOWS: readonly Flow[] = [
     port: PORTS.agentRuntimeHttp,
     why: "business logic sends payments (POST /ilp/send)",
   },
+  {
+    from: "agentRuntime",
+    to: "connector",
+    port: PORTS.connectorBtp,
+    why: "middleware's BTP link to the connector (CONNECTOR_BTP_URL)",
+  },
+  {
+    from: "connector",
+    to: "agentRuntime",
+    port: PORTS.agentRuntimeHttp,
+    why: "the connector delivers incoming packets locally (POST /ilp/packets)",
+  },
 ];
 
 /** The DNS rule every workload gets: UDP and TCP 53 to kube-dns in kube-system. */

@@ -7,7 +7,10 @@ import { renderStack, toYaml } from "../scripts/render-lib";
 import { ROOT } from "../scripts/stack-file";
 import { STACKS, render } from "./harness";
 
+import { SECRETS } from "../stacks/secrets";
+
 const NAMESPACED_KINDS_EXEMPT = new Set(["Namespace", "CustomResourceDefinition"]);
+
 const DISTINCT_KEY = "c0ffee".repeat(10) + "beef";
 
 function runRender(...args: string[]) {
@@ -49,10 +52,17 @@ describe("offline render", () => {
     });
 
     it(`${stack}: no secret value appears in manifests or outputs`, async () => {
-      const rendered = await renderStack({ stack, overrides: { nostrSecretKey: DISTINCT_KEY } });
+      // A distinct valid value for every secret, so that each can be looked for.
+      const values = Object.keys(SECRETS).map((_, i) => DISTINCT_KEY.slice(0, 62) + `0${i}`);
+      const overrides = Object.fromEntries(Object.keys(SECRETS).map((k, i) => [k, values[i]]));
+      const rendered = await renderStack({ stack, overrides });
       const text = toYaml(rendered.manifests) + JSON.stringify(rendered.outputs);
-      assert.ok(!text.includes(DISTINCT_KEY));
-      assert.ok(!text.includes(Buffer.from(DISTINCT_KEY).toString("base64")));
+      for (const value of values) {
+        assert.ok(!text.includes(value));
+        assert.ok(!text.includes(Buffer.from(value).toString("base64")));
+      }
+      // Where they would be: NOSTR_SECRET_KEY, ADMIN_API_KEY, and the BTP token in two Secrets.
+      assert.equal(text.split("[secret]").length - 1, 4);
       // The placeholder that stands in for an unreadable secret never shows either.
       assert.ok(!toYaml((await render(stack)).manifests).includes("0".repeat(64)));
     });
@@ -64,7 +74,9 @@ describe("offline render", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(
       result.stderr,
-      'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n',
+      'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n' +
+        'note: secret "connectorAdminApiKey" is not readable offline; rendered as [secret]\n' +
+        'note: secret "btpAuthToken" is not readable offline; rendered as [secret]\n',
     );
     const rendered = await render("production");
     assert.equal(

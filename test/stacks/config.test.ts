@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { LoadedStackConfig, RawConfig, deepMerge, loadStackConfig } from "../../stacks/config";
 import { InvalidInputError } from "../../stacks/problems";
+import { SECRETS } from "../../stacks/secrets";
 import { readStackFile } from "../../scripts/stack-file";
 import { editedObject, render, renderError } from "../harness";
 
@@ -12,9 +13,9 @@ function stagingRaw(change: (values: Record<string, string>) => void = () => {})
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(readStackFile("staging").config))
     values[k.replace("agent-platform:", "")] = v;
-  values.nostrSecretKey = KEY;
+  for (const key of Object.keys(SECRETS)) values[key] = KEY;
   change(values);
-  return { stack: "staging", values, secretKeys: new Set(["nostrSecretKey"]) };
+  return { stack: "staging", values, secretKeys: new Set(Object.keys(SECRETS)) };
 }
 
 function refusal(raw: RawConfig): string[] {
@@ -95,7 +96,7 @@ describe("stack config", () => {
       [
         "agent-platform:agentSociety.replica: unknown key; allowed keys: imageTag, replicas, resources, nodeId, " +
           "ilpAddress, assetCode, assetScale, basePricePerByte, supportedChains, settlementTimeout, initialDeposit",
-        "agent-platform:replicas: unknown key; allowed keys: environment, namespaceSuffix, imageRegistry, logLevel, agentSociety, tigerbeetle, agents",
+        "agent-platform:replicas: unknown key; allowed keys: environment, namespaceSuffix, imageRegistry, logLevel, agentSociety, tigerbeetle, agentRuntime, connector, agents",
       ],
     );
   });
@@ -154,7 +155,8 @@ describe("stack config", () => {
 
   it("refuses a secret written in plaintext, without echoing it", () => {
     const raw = stagingRaw();
-    const problems = refusal({ ...raw, secretKeys: new Set() });
+    const others = Object.keys(SECRETS).filter((k) => k !== "nostrSecretKey");
+    const problems = refusal({ ...raw, secretKeys: new Set(others) });
     assert.equal(problems.length, 1);
     assert.match(
       problems[0],
