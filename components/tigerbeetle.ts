@@ -5,7 +5,7 @@ import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
-import { ioUringPodSecurityLevel } from "./shared/security";
+import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "./shared/security";
 import { REPLICA_LABEL, replicaAddresses, replicaPodSpec } from "./tigerbeetle-replica";
 
 /** The official TigerBeetle image; not under `imageRegistry`, which is for the platform's own. */
@@ -166,7 +166,11 @@ export class TigerBeetle extends pulumi.ComponentResource {
             // The data volume outlives the StatefulSet and any scale-down.
             persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
             template: {
-              metadata: { labels: podLabels, annotations },
+              // The io_uring seccomp exception, named on the pod (policy pack, README).
+              metadata: {
+                labels: podLabels,
+                annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
+              },
               spec: ips.apply((list) =>
                 replicaPodSpec(
                   settings,
