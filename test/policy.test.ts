@@ -22,7 +22,7 @@ import {
   selects,
 } from "../policy/policies";
 import { policies } from "../policy/pack";
-import { STACKS, at, one, render } from "./harness";
+import { STACKS, at, editedObject, one, render } from "./harness";
 
 /** A deep copy of a rendered object, to break without touching the cached render. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -84,6 +84,23 @@ describe("policy pack", () => {
           stack === "production" ? ["l-gent", "agent-society"] : ["l-gent-staging"],
         );
         assert.equal(manifests.filter((m) => m.kind === "Namespace").length, 4);
+      });
+    }
+  });
+
+  describe("the first deployment passes too", () => {
+    for (const stack of STACKS) {
+      it(`${stack} with tigerbeetle.bootstrap (format Jobs, when the stack has them)`, async () => {
+        const tigerbeetle = editedObject(stack, "tigerbeetle", (v) => (v.bootstrap = true));
+        const { manifests } = await render(stack, { tigerbeetle });
+        for (const check of OBJECT_CHECKS) {
+          assert.deepEqual(
+            manifests.flatMap((m) => check.check(m)),
+            [],
+            check.name,
+          );
+        }
+        for (const check of STACK_CHECKS) assert.deepEqual(check.check(manifests), [], check.name);
       });
     }
   });
