@@ -9,7 +9,8 @@ import { KubeObject, OBJECT_CHECKS, STACK_CHECKS } from "./policies";
 /**
  * The checks of `policies.ts` as CrossGuard policies, all mandatory. Object checks run on every
  * `kubernetes:*` resource's inputs; stack checks run once over every Kubernetes object of the
- * stack. During a preview, a value that is not known yet (a pod spec built from Service IPs that
+ * stack, after everything is registered: in `pulumi up` that is after the changes, so a stack
+ * violation fails the update without preventing it; preview first (CI does). During a preview, a value that is not known yet (a pod spec built from Service IPs that
  * do not exist yet) makes the engine report that the policy could not run, as advisory; `pulumi
  * up` checks the same resource with its values known.
  */

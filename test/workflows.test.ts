@@ -126,7 +126,7 @@ describe("GitHub Actions workflows", () => {
     });
 
     for (const stack of ["staging", "production"]) {
-      it(`${stack}: pulumi up with the policy pack, in its environment, never two at once`, () => {
+      it(`${stack}: preview, then up, with the policy pack, in its environment, one at a time`, () => {
         const job = workflow.jobs[stack];
         assert.equal(job.environment, stack);
         assert.equal(job.permissions, undefined);
@@ -134,15 +134,21 @@ describe("GitHub Actions workflows", () => {
           group: `pulumi-up-${stack}`,
           "cancel-in-progress": false,
         });
-        assert.deepEqual(pulumiStep(workflow, stack), {
+        const pulumiSteps = (command: string) => ({
           uses: "pulumi/actions@v6",
           with: {
-            command: "up",
+            command,
             "stack-name": stack,
             "cloud-url": "${{ secrets.PULUMI_BACKEND_URL }}",
             policyPacks: "policy",
           },
         });
+        // The preview comes first (stack policies run only after an update's changes).
+        assert.deepEqual(pulumiStep(workflow, stack), pulumiSteps("preview"));
+        assert.deepEqual(steps(workflow, stack).slice(-2), [
+          pulumiSteps("preview"),
+          pulumiSteps("up"),
+        ]);
       });
     }
   });
