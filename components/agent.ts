@@ -6,7 +6,7 @@ import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
 import { AGENT_API_VERSION, AGENT_KIND } from "./agent-crd";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { dnsEgressRule, podsPeer } from "./shared/network";
-import { LIVENESS, READINESS, STARTUP, tcpProbe } from "./shared/probes";
+import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
 import { preferSpreadAcrossNodes } from "./shared/scheduling";
 import {
   restrictedContainerSecurityContext,
@@ -147,6 +147,20 @@ export class Agent extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The d-gent sidecar listens on no port and documents no health endpoint; what it needs is its
+ * writable state volume, so its probes check exactly that, with the Python the container runs
+ * (its image need not have a shell). Probes are required on every long-running container
+ * (policy pack, `probes`).
+ */
+export const SIDECAR_HEALTH_COMMAND = [
+  "python",
+  "-c",
+  `import os, sys; sys.exit(0 if os.access("${STATE_PATH}", os.W_OK) else 1)`,
+] as const;
+/** Starting Python under the sidecar's small CPU limit can take more than STARTUP's 1 s. */
+const SIDECAR_PROBE_TIMEOUT = { timeoutSeconds: 5 };
+
 /** The `logic` container and, when enabled, the `d-gent` sidecar. */
 export function agentContainers(agent: PlannedAgent): Container[] {
   const stateMount = { name: "state", mountPath: STATE_PATH };
@@ -185,6 +199,9 @@ export function agentContainers(agent: PlannedAgent): Container[] {
     env: baseEnv,
     resources: agent.sidecar.resources,
     securityContext: restrictedContainerSecurityContext(),
+    startupProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...STARTUP, ...SIDECAR_PROBE_TIMEOUT }),
+    livenessProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...LIVENESS, ...SIDECAR_PROBE_TIMEOUT }),
+    readinessProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...READINESS, ...SIDECAR_PROBE_TIMEOUT }),
     volumeMounts: [stateMount],
   };
   return [logic, sidecar];

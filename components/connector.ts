@@ -7,7 +7,11 @@ import { imageRef } from "./shared/images";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
-import { ioUringPodSecurityLevel, ioUringSeccompProfile } from "./shared/security";
+import {
+  ioUringPodAnnotations,
+  ioUringPodSecurityLevel,
+  ioUringSeccompProfile,
+} from "./shared/security";
 import {
   WorkloadMeta,
   onePodAtATimeBudget,
@@ -122,6 +126,7 @@ export class Connector extends pulumi.ComponentResource {
         replicas: settings.replicas,
         serviceAccountName: serviceAccount.metadata.name,
         seccompProfile: ioUringSeccompProfile(args.tigerbeetle.seccomp),
+        podAnnotations: ioUringPodAnnotations(args.tigerbeetle.seccomp),
         container: {
           name: "connector",
           image: this.image,

@@ -5,7 +5,7 @@ import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
-import { ioUringPodSecurityLevel } from "./shared/security";
+import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "./shared/security";
 import {
   PodContext,
   REPLICA_LABEL,
@@ -217,7 +217,10 @@ export class TigerBeetle extends pulumi.ComponentResource {
                 // A failed format is for the operator to look at, not to retry.
                 backoffLimit: 0,
                 template: {
-                  metadata: { labels: jobLabels, annotations },
+                  metadata: {
+                    labels: jobLabels,
+                    annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
+                  },
                   spec: formatPodSpec(podContext(i), formatApp, i),
                 },
               },
@@ -250,7 +253,11 @@ export class TigerBeetle extends pulumi.ComponentResource {
             selector: { matchLabels: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) } },
             updateStrategy: { type: "RollingUpdate" },
             template: {
-              metadata: { labels: podLabels, annotations },
+              // The io_uring seccomp exception, named on the pod (policy pack, README).
+              metadata: {
+                labels: podLabels,
+                annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
+              },
               spec: ips.apply((list) =>
                 replicaPodSpec(podContext(i), app, i, replicaAddresses(list, i)),
               ),

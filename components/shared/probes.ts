@@ -37,3 +37,8 @@ export function httpGetProbe(path: string, port: string | number, timing: ProbeT
 export function tcpProbe(port: string | number, timing: ProbeTiming): Probe {
   return { tcpSocket: { port }, ...timing };
 }
+
+/** Runs `command` in the container; exit 0 is healthy. For containers that listen on no port. */
+export function execProbe(command: readonly string[], timing: ProbeTiming): Probe {
+  return { exec: { command: [...command] }, ...timing };
+}

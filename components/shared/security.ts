@@ -63,6 +63,24 @@ export function ioUringSeccompProfile(setting: IoUringSeccomp): SeccompProfile {
 }
 
 /**
+ * The pod annotation that names the io_uring seccomp exception. The policy pack (`policy/`)
+ * refuses an `Unconfined` seccomp profile on any pod whose template does not carry it with the
+ * value `SECCOMP_EXCEPTION_IO_URING`, so the exception is visible on the pod and nowhere implied.
+ */
+export const SECCOMP_EXCEPTION_ANNOTATION = "agent-platform.io/seccomp-exception";
+export const SECCOMP_EXCEPTION_IO_URING = "io-uring";
+
+/**
+ * The annotations a pod with `ioUringSeccompProfile(setting)` carries: the named exception when
+ * the profile is `Unconfined`; none with a `localhost` profile, which is no exception.
+ */
+export function ioUringPodAnnotations(setting: IoUringSeccomp): Record<string, string> {
+  return setting.type === "unconfined"
+    ? { [SECCOMP_EXCEPTION_ANNOTATION]: SECCOMP_EXCEPTION_IO_URING }
+    : {};
+}
+
+/**
  * The Pod Security level a namespace needs for pods with `ioUringSeccompProfile(setting)`.
  * "baseline" and "restricted" both forbid an explicit `Unconfined` seccomp profile, so
  * `unconfined` needs "privileged" (the pods themselves still use the restricted contexts

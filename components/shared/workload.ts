@@ -74,6 +74,8 @@ export function statelessDeployment(
     readonly serviceAccountName: pulumi.Input<string>;
     readonly container: ServiceContainer;
     readonly seccompProfile?: k8s.types.input.core.v1.SeccompProfile;
+    /** Annotations of the pod only, e.g. the io_uring seccomp exception (`ioUringPodAnnotations`). */
+    readonly podAnnotations?: Record<string, string>;
   },
   opts: pulumi.CustomResourceOptions,
 ): k8s.apps.v1.Deployment {
@@ -87,7 +89,10 @@ export function statelessDeployment(
         selector: { matchLabels: selectorLabels(args.app) },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          metadata: { labels: meta.labels, annotations: meta.annotations },
+          metadata: {
+            labels: meta.labels,
+            annotations: { ...meta.annotations, ...args.podAnnotations },
+          },
           spec: {
             serviceAccountName: args.serviceAccountName,
             automountServiceAccountToken: false,

@@ -182,6 +182,26 @@ describe("kgents agents", () => {
         requests: { cpu: "100m", memory: "256Mi" },
         limits: { cpu: "250m", memory: "384Mi" },
       });
+      // The sidecar listens on no port: its probes check its writable state volume.
+      const stateCheck = {
+        command: [
+          "python",
+          "-c",
+          'import os, sys; sys.exit(0 if os.access("/state", os.W_OK) else 1)',
+        ],
+      };
+      assert.deepEqual(
+        ["startupProbe", "livenessProbe", "readinessProbe"].map((p) => [
+          pod.containers[1][p].exec,
+          pod.containers[1][p].timeoutSeconds,
+          pod.containers[1][p].periodSeconds,
+        ]),
+        [
+          [stateCheck, 5, 5],
+          [stateCheck, 5, 15],
+          [stateCheck, 5, 10],
+        ],
+      );
       assert.deepEqual(pod.containers[1].resources, {
         requests: { cpu: "50m", memory: "128Mi" },
         limits: { cpu: "100m", memory: "256Mi" },

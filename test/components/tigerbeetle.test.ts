@@ -246,6 +246,11 @@ for (const stack of ["staging", "production"] as const) {
           fsGroup: 1000,
           seccompProfile: { type: "Unconfined" },
         });
+        // The exception is named on the pod, where the policy pack looks for it.
+        assert.deepEqual(at(s, "spec", "template", "metadata", "annotations"), {
+          environment: at(s, "metadata", "annotations", "environment"),
+          "agent-platform.io/seccomp-exception": "io-uring",
+        });
         for (const c of [...pod.initContainers, ...pod.containers])
           assert.deepEqual(c.securityContext, {
             allowPrivilegeEscalation: false,
@@ -400,6 +405,10 @@ describe("tigerbeetle: config choices", () => {
     assert.deepEqual(podSpec(sts).securityContext.seccompProfile, {
       type: "Localhost",
       localhostProfile: "profiles/tigerbeetle-io-uring.json",
+    });
+    // A Localhost profile is no exception: the pod is not annotated as one.
+    assert.deepEqual(at(sts, "spec", "template", "metadata", "annotations"), {
+      environment: "production",
     });
     const claim = one(manifests, "PersistentVolumeClaim", "tigerbeetle-data-0", "tigerbeetle");
     assert.deepEqual(claim.spec, {
