@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlannedAgent } from "../spec/plan";
-import { SIDECAR_MODULE, configEnvName } from "../spec/schema";
+import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
 import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
 import { AGENT_API_VERSION, AGENT_KIND } from "./agent-crd";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
@@ -20,9 +20,6 @@ type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgress
 
 /** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
 export const STATE_PATH = "/state";
-
-/** The rolling update every agent uses: a new pod first, then the old one goes. */
-export const AGENT_ROLLING_UPDATE = { maxUnavailable: 0, maxSurge: 1 } as const;
 
 /**
  * What `networkPolicy.allowEgress: true` opens: every address outside the private, link-local

@@ -30,12 +30,15 @@ export interface KgentsNamespacesArgs {
   readonly environment: string;
   /** Names of the two namespaces (`topology.kgents`). */
   readonly topology: Topology;
+  /** The ResourceQuota of each namespace (`spec.hard`), from `quotaHard`. */
+  readonly quotas: Readonly<Record<"agents" | "ephemeral", Record<string, string>>>;
 }
 
 /**
  * The kgents namespaces: `kgents-agents` (the agents of `spec/agents/`) and `kgents-ephemeral`
  * (short-lived agents started at run time), each with Pod Security `restricted`, its
- * LimitRange and a default-deny NetworkPolicy.
+ * LimitRange (defaults for containers that set no resources), its ResourceQuota (the stack's
+ * budget) and a default-deny NetworkPolicy.
  */
 export class KgentsNamespaces extends pulumi.ComponentResource {
   public readonly agents: k8s.core.v1.Namespace;
@@ -66,6 +69,20 @@ export class KgentsNamespaces extends pulumi.ComponentResource {
             annotations,
           },
           spec: { limits: [KGENTS_LIMIT_RANGES[key]] },
+        },
+        child,
+      );
+      // A budget change patches the quota in place: running pods are not restarted.
+      new k8s.core.v1.ResourceQuota(
+        `${name}-${key}-budget`,
+        {
+          metadata: {
+            name: "kgents-budget",
+            namespace: namespace.metadata.name,
+            labels,
+            annotations,
+          },
+          spec: { hard: args.quotas[key] },
         },
         child,
       );

@@ -1,3 +1,4 @@
+import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
 import type { PlannedAgent } from "../spec/plan";
 import type { Topology } from "../stacks/topology";
 import { agentApp } from "../stacks/topology";
@@ -10,6 +11,8 @@ export interface KgentsArgs {
   readonly topology: Topology;
   /** The agents this stack deploys (`planAgents`). */
   readonly agents: readonly PlannedAgent[];
+  /** The checked budgets (`checkBudgets`): one ResourceQuota per namespace. */
+  readonly budgets: readonly NamespaceBudget[];
 }
 
 /** The kgents part of the stack: namespaces, the Agent CRD, and one Agent per planned agent. */
@@ -17,6 +20,10 @@ export function deployKgents(args: KgentsArgs) {
   const namespaces = new KgentsNamespaces("kgents", {
     environment: args.environment,
     topology: args.topology,
+    quotas: {
+      agents: quotaHard(budgetOf(args.budgets, "agents")),
+      ephemeral: quotaHard(budgetOf(args.budgets, "ephemeral")),
+    },
   });
   const crd = new AgentCrd("kgents-agent-crd", { environment: args.environment });
   const agents = args.agents.map(
@@ -42,5 +49,13 @@ export function deployKgents(args: KgentsArgs) {
       image: agent.image,
       endpoint: agents[i].endpoint,
     })),
+    /** The `budgets` stack output: the same figures as `npm run budget -- --json`. */
+    budgetOutputs: budgetFigures(args.budgets),
   };
+}
+
+function budgetOf(budgets: readonly NamespaceBudget[], key: BudgetKey): NamespaceBudget {
+  const budget = budgets.find((b) => b.key === key);
+  if (budget === undefined) throw new Error(`no budget for ${key}`);
+  return budget;
 }

@@ -56,6 +56,20 @@ interface Measurement {
   readonly peakMiB: number;
 }
 
+/** Budgets large enough for any benchmark size. */
+const BENCH_BUDGETS = {
+  agents: {
+    requests: { cpu: "100000", memory: "100000Gi" },
+    limits: { cpu: "100000", memory: "100000Gi" },
+    pods: 10000,
+  },
+  ephemeral: {
+    requests: { cpu: "1", memory: "1Gi" },
+    limits: { cpu: "1", memory: "1Gi" },
+    pods: 1,
+  },
+};
+
 /** One size, in this process. */
 async function measure(count: number): Promise<Measurement> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-agents-"));
@@ -69,6 +83,7 @@ async function measure(count: number): Promise<Measurement> {
     const { runProgram } = await import("./mock-runtime");
     const { toManifests, toYaml } = await import("./render-lib");
     const { PROJECT } = await import("../stacks/config");
+    const { checkBudgets } = await import("../spec/budget");
 
     const loadStart = performance.now();
     const { specs, problems } = checkAgentSpecs(dir, { genus: BENCH_GENUS });
@@ -84,7 +99,11 @@ async function measure(count: number): Promise<Measurement> {
       program: async () => {
         const topology = buildTopology({ namespaceSuffix: "-bench" });
         const agents = planAgents({ deploy: "all", overrides: {} }, specs, "bench");
-        return { agents: deployKgents({ environment: "staging", topology, agents }).outputs };
+        // Budgets are checked as the stack checks them, against budgets sized for the run.
+        const budgets = checkBudgets(BENCH_BUDGETS, agents, topology, "bench");
+        return {
+          agents: deployKgents({ environment: "staging", topology, agents, budgets }).outputs,
+        };
       },
     });
     const manifests = toManifests(run.resources);

@@ -39,6 +39,13 @@ const tigerbeetleCommon = {
   bootstrap: false,
 };
 
+/** kgents-ephemeral: 10 short-lived agents at its LimitRange defaults, 8 at its maximum (500m/512Mi). */
+const ephemeralBudget = {
+  requests: { cpu: "1", memory: "1Gi" },
+  limits: { cpu: "4", memory: "4Gi" },
+  pods: 10,
+};
+
 /**
  * What each environment gets for a key its stack file leaves out. The stack files still set
  * the values that differ between environments, so a reader sees them in one place.
@@ -50,6 +57,14 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     imageRegistry: "",
     logLevel: "debug",
     agents: { deploy: "all", overrides: {} },
+    budgets: {
+      agents: {
+        requests: { cpu: "2", memory: "4Gi" },
+        limits: { cpu: "4", memory: "6Gi" },
+        pods: 15,
+      },
+      ephemeral: ephemeralBudget,
+    },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "staging",
@@ -95,6 +110,14 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     imageRegistry: "",
     logLevel: "info",
     agents: { deploy: "all", overrides: {} },
+    budgets: {
+      agents: {
+        requests: { cpu: "2", memory: "5Gi" },
+        limits: { cpu: "4", memory: "6Gi" },
+        pods: 20,
+      },
+      ephemeral: ephemeralBudget,
+    },
     agentSociety: {
       ...agentSocietyCommon,
       imageTag: "production",

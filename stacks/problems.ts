@@ -137,6 +137,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-function plural(n: number, one: string, many: string): string {
+export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }

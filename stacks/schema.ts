@@ -140,6 +140,24 @@ export const agentsConfigSchema = z.strictObject({
 export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
 
 /**
+ * The budget of one kgents namespace, enforced by its ResourceQuota: the sums of the CPU and
+ * memory requests and limits of all its pods, and the number of pods.
+ */
+export const budgetSchema = z.strictObject({
+  requests: computeResourcesSchema,
+  limits: computeResourcesSchema,
+  pods: z.number().int().min(0).max(10000),
+});
+export type Budget = z.infer<typeof budgetSchema>;
+
+/** Budgets of the kgents namespaces (`kgents-agents`, `kgents-ephemeral`). */
+export const budgetsConfigSchema = z.strictObject({
+  agents: budgetSchema,
+  ephemeral: budgetSchema,
+});
+export type BudgetsConfig = z.infer<typeof budgetsConfigSchema>;
+
+/**
  * Every non-secret key a stack can set, by key name under `agent-platform:`.
  */
 export const stackConfigShape = {
@@ -158,6 +176,8 @@ export const stackConfigShape = {
   connector: connectorSchema,
   /** kgents agents from `spec/agents/*.md`: which to deploy, per-agent overrides. */
   agents: agentsConfigSchema,
+  /** ResourceQuotas of the kgents namespaces; the plan must fit them (checked before deploy). */
+  budgets: budgetsConfigSchema,
 };
 
 /** Cross-field rules that depend on the environment; each section adds its pure rule function. */

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import Ajv from "ajv";
 import { renderStack } from "../../scripts/render-lib";
 import { InvalidInputError } from "../../stacks/problems";
-import { at, ofKind, one, render, renderError } from "../harness";
+import { at, editedObject, ofKind, one, render, renderError } from "../harness";
 import { spec, specDir } from "../spec/helpers";
 
 const DNS_RULE = {
@@ -243,6 +243,14 @@ describe("kgents agents", () => {
       agents: JSON.stringify({
         deploy: "all",
         overrides: { B: { replicas: 2, imageTag: "3.12.8-slim", resources } },
+      }),
+      // Two B-gents need more than staging's budget; raise it with them (see budget tests).
+      budgets: editedObject("staging", "budgets", (v) => {
+        v.agents = {
+          requests: { cpu: "4", memory: "8Gi" },
+          limits: { cpu: "8", memory: "8Gi" },
+          pods: 20,
+        };
       }),
     });
     const b = one(manifests, "Deployment", "b-gent-staging");

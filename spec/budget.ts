@@ -1,0 +1,239 @@
+import { InvalidInputError, Problem, plural } from "../stacks/problems";
+import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
+import type { Budget, BudgetsConfig, Resources } from "../stacks/schema";
+import type { Topology } from "../stacks/topology";
+import type { PlannedAgent } from "./plan";
+import { AGENT_ROLLING_UPDATE } from "./schema";
+
+/**
+ * B-gent's economics as Kubernetes ResourceQuotas: what the deployed agents need, per agents
+ * namespace and dimension, against the stack's budget. Exact (bigint nano-units, Kubernetes
+ * quantity rules); pure functions that the program, `npm run budget` and tests share.
+ */
+
+export const DIMENSIONS = [
+  "requests.cpu",
+  "requests.memory",
+  "limits.cpu",
+  "limits.memory",
+  "pods",
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+type Amounts = Record<Dimension, bigint>;
+
+/** The namespaces a budget applies to, by config key. */
+export const BUDGET_KEYS = ["agents", "ephemeral"] as const;
+export type BudgetKey = (typeof BUDGET_KEYS)[number];
+
+/** One agent's share of its namespace's budget. */
+export interface AgentShare {
+  readonly name: string;
+  readonly genus: string;
+  readonly replicas: number;
+  /** Extra pods a rolling update creates (maxSurge) while the old ones still run. */
+  readonly surge: number;
+  /** replicas + surge */
+  readonly pods: number;
+  /** Requests and limits of one pod: `logic` plus the `d-gent` sidecar when enabled. */
+  readonly perPod: Amounts;
+  /** perPod × pods (and `pods` itself). */
+  readonly total: Amounts;
+}
+
+export interface NamespaceBudget {
+  readonly key: BudgetKey;
+  readonly namespace: string;
+  readonly budget: Amounts;
+  readonly used: Amounts;
+  /** Largest share first (by requests.cpu, then requests.memory, then name). */
+  readonly agents: readonly AgentShare[];
+}
+
+function zero(): Amounts {
+  return Object.fromEntries(DIMENSIONS.map((d) => [d, 0n])) as Amounts;
+}
+
+function quantity(text: string): bigint {
+  const value = parseQuantity(text);
+  if (value === undefined) throw new Error(`not a quantity: ${text}`); // validated before
+  return value;
+}
+
+/** Pods are counted in whole pods; every other dimension in nano-units. */
+function addResources(into: Amounts, resources: Resources): void {
+  into["requests.cpu"] += quantity(resources.requests.cpu);
+  into["requests.memory"] += quantity(resources.requests.memory);
+  into["limits.cpu"] += quantity(resources.limits.cpu);
+  into["limits.memory"] += quantity(resources.limits.memory);
+}
+
+/**
+ * An agent's share: (replicas + surge) × (logic + sidecar). An agent with 0 replicas rolls out
+ * no pods. Surge is counted for every agent at once, because one `pulumi up` that changes the
+ * image or resources of several agents rolls them all at the same time.
+ */
+export function agentShare(agent: PlannedAgent): AgentShare {
+  const perPod = zero();
+  addResources(perPod, agent.resources);
+  if (agent.sidecar.enabled) addResources(perPod, agent.sidecar.resources);
+  perPod.pods = 1n;
+  const surge = agent.replicas > 0 ? AGENT_ROLLING_UPDATE.maxSurge : 0;
+  const pods = agent.replicas + surge;
+  const total = zero();
+  for (const d of DIMENSIONS) total[d] = perPod[d] * BigInt(pods);
+  return {
+    name: agent.name,
+    genus: agent.genus,
+    replicas: agent.replicas,
+    surge,
+    pods,
+    perPod,
+    total,
+  };
+}
+
+function toAmounts(budget: Budget): Amounts {
+  return {
+    "requests.cpu": quantity(budget.requests.cpu),
+    "requests.memory": quantity(budget.requests.memory),
+    "limits.cpu": quantity(budget.limits.cpu),
+    "limits.memory": quantity(budget.limits.memory),
+    pods: BigInt(budget.pods),
+  };
+}
+
+/** Every agents namespace with its budget, what the plan uses of it, and each agent's share. */
+export function computeBudgets(
+  config: BudgetsConfig,
+  agents: readonly PlannedAgent[],
+  topology: Topology,
+): NamespaceBudget[] {
+  return BUDGET_KEYS.map((key) => {
+    // Every spec agent runs in kgents-agents; kgents-ephemeral holds run-time agents only.
+    const shares = key === "agents" ? agents.map(agentShare) : [];
+    const used = zero();
+    for (const share of shares) for (const d of DIMENSIONS) used[d] += share.total[d];
+    shares.sort(
+      (a, b) =>
+        compare(b.total["requests.cpu"], a.total["requests.cpu"]) ||
+        compare(b.total["requests.memory"], a.total["requests.memory"]) ||
+        a.name.localeCompare(b.name),
+    );
+    return {
+      key,
+      namespace: topology.kgents[key],
+      budget: toAmounts(config[key]),
+      used,
+      agents: shares,
+    };
+  });
+}
+
+function compare(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A dimension's amount as Kubernetes writes it: `1500m`, `2Gi`, `12`. */
+export function formatAmount(dimension: Dimension, value: bigint): string {
+  if (dimension === "pods") return String(value);
+  return dimension.endsWith(".cpu") ? formatCpu(value) : formatMemory(value);
+}
+
+/** The quota's `spec.hard`. */
+export function quotaHard(budget: NamespaceBudget): Record<Dimension, string> {
+  return Object.fromEntries(
+    DIMENSIONS.map((d) => [d, formatAmount(d, budget.budget[d])]),
+  ) as Record<Dimension, string>;
+}
+
+/** How many consumers a "does not fit" message names. */
+const LARGEST = 3;
+
+/** One problem per namespace and dimension where the plan needs more than the budget. */
+export function budgetProblems(budgets: readonly NamespaceBudget[], stack: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const budget of budgets) {
+    for (const d of DIMENSIONS) {
+      if (budget.used[d] <= budget.budget[d]) continue;
+      const largest = [...budget.agents]
+        .filter((a) => a.total[d] > 0n)
+        .sort((a, b) => compare(b.total[d], a.total[d]) || a.name.localeCompare(b.name))
+        .slice(0, LARGEST)
+        .map(
+          (a) =>
+            `${a.name} ${formatAmount(d, a.total[d])} (${plural(a.replicas, "replica", "replicas")} + ${a.surge} surge = ${plural(a.pods, "pod", "pods")} × ${formatAmount(d, a.perPod[d])})`,
+        );
+      problems.push({
+        source: `Pulumi.${stack}.yaml`,
+        path: `agent-platform:budgets.${budget.key}.${d}`,
+        message: `namespace ${budget.namespace}: the deployed agents need ${formatAmount(d, budget.used[d])} of ${d} (replicas plus rolling-update surge), over the budget of ${formatAmount(d, budget.budget[d])} by ${formatAmount(d, budget.used[d] - budget.budget[d])}; largest: ${largest.join(", ")}. Lower replicas or resources (agents.overrides) or raise the budget`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Computes the budgets and throws `InvalidInputError` when the plan does not fit them. */
+export function checkBudgets(
+  config: BudgetsConfig,
+  agents: readonly PlannedAgent[],
+  topology: Topology,
+  stack: string,
+): NamespaceBudget[] {
+  const budgets = computeBudgets(config, agents, topology);
+  const problems = budgetProblems(budgets, stack);
+  if (problems.length > 0) {
+    throw new InvalidInputError(`The agents do not fit the budgets of stack "${stack}"`, problems);
+  }
+  return budgets;
+}
+
+/** The figures as the stack outputs, `npm run budget -- --json` and dashboards show them. */
+export interface BudgetFigures {
+  readonly namespace: string;
+  readonly budget: Record<Dimension, string>;
+  readonly used: Record<Dimension, string>;
+  readonly free: Record<Dimension, string>;
+  readonly agents: readonly {
+    readonly name: string;
+    readonly genus: string;
+    readonly replicas: number;
+    readonly surge: number;
+    readonly pods: number;
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+  }[];
+}
+
+export function budgetFigures(budgets: readonly NamespaceBudget[]): BudgetFigures[] {
+  const format = (amounts: Amounts) =>
+    Object.fromEntries(DIMENSIONS.map((d) => [d, formatAmount(d, amounts[d])])) as Record<
+      Dimension,
+      string
+    >;
+  return budgets.map((b) => {
+    const free = zero();
+    for (const d of DIMENSIONS) free[d] = b.budget[d] - b.used[d];
+    return {
+      namespace: b.namespace,
+      budget: format(b.budget),
+      used: format(b.used),
+      free: format(free),
+      agents: b.agents.map((a) => ({
+        name: a.name,
+        genus: a.genus,
+        replicas: a.replicas,
+        surge: a.surge,
+        pods: a.pods,
+        requests: {
+          cpu: formatCpu(a.total["requests.cpu"]),
+          memory: formatMemory(a.total["requests.memory"]),
+        },
+        limits: {
+          cpu: formatCpu(a.total["limits.cpu"]),
+          memory: formatMemory(a.total["limits.memory"]),
+        },
+      })),
+    };
+  });
+}
