@@ -3,9 +3,11 @@ import { AgentSociety } from "./components/agent-society";
 import { Connector } from "./components/connector";
 import { TigerBeetle } from "./components/tigerbeetle";
 import { deployKgents } from "./components/kgents";
+import { checkBudgets } from "./spec/budget";
 import { loadAgentSpecs, specDirectory } from "./spec/load";
 import { planAgents } from "./spec/plan";
 import { loadStackConfig } from "./stacks/config";
+import { OUTPUTS_SCHEMA_VERSION, OutputsOf, StackOutputs } from "./stacks/outputs";
 import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
 
 /**
@@ -14,8 +16,10 @@ import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
  */
 export = async function main() {
   const config = loadStackConfig();
-  const agentPlan = planAgents(config.agents, loadAgentSpecs(specDirectory()), config.stack);
   const topology = buildTopology(config);
+  const agentPlan = planAgents(config.agents, loadAgentSpecs(specDirectory()), config.stack);
+  // A plan that does not fit its namespace's budget stops here, before any resource exists.
+  const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
 
   const tigerbeetle = new TigerBeetle("tigerbeetle", {
     environment: config.environment,
@@ -71,9 +75,13 @@ export = async function main() {
     environment: config.environment,
     topology,
     agents: agentPlan,
+    budgets,
   });
 
+  // The outputs are a contract for dashboards (stacks/outputs.ts): the compiler holds this
+  // object to it, and the tests check the rendered outputs against the committed JSON Schema.
   return {
+    schemaVersion: OUTPUTS_SCHEMA_VERSION,
     environment: config.environment,
     startOrder: [...WORKLOADS],
     services: {
@@ -116,5 +124,6 @@ export = async function main() {
       },
     },
     agents: kgents.outputs,
-  };
+    budgets: kgents.budgetOutputs,
+  } satisfies OutputsOf<StackOutputs>;
 };
