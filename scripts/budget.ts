@@ -1,0 +1,82 @@
+/**
+ * npm run budget -- --stack <staging|production> [--json]
+ *
+ * Each kgents namespace's budget (its ResourceQuota), what the deployed agents use of it
+ * (replicas plus rolling-update surge, logic plus sidecar), what is free, and each agent's
+ * share. It runs the stack program offline, as `npm run render` does, and prints the program's
+ * own `budgets` output: the figures are the ones `pulumi up` checks and the quotas it creates.
+ * A plan over budget prints the program's refusal and exits 1.
+ */
+import { parseArgs } from "util";
+import type { BudgetFigures } from "../spec/budget";
+import { DIMENSIONS } from "../spec/budget";
+import { runCli } from "./cli";
+import { renderStack } from "./render-lib";
+
+/** Rows as a fixed-width table, first row the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** The human-readable report of `npm run budget`. */
+export function budgetReport(budgets: readonly BudgetFigures[]): string {
+  return budgets
+    .map((b) => {
+      const totals = table([
+        ["dimension", "budget", "used", "free"],
+        ...DIMENSIONS.map((d) => [d, b.budget[d], b.used[d], b.free[d]]),
+      ]);
+      const shares =
+        b.agents.length === 0
+          ? "no agents from spec/agents/ run here"
+          : table([
+              [
+                "agent",
+                "replicas",
+                "surge",
+                "pods",
+                "requests.cpu",
+                "requests.memory",
+                "limits.cpu",
+                "limits.memory",
+              ],
+              ...b.agents.map((a) => [
+                a.name,
+                String(a.replicas),
+                String(a.surge),
+                String(a.pods),
+                a.requests.cpu,
+                a.requests.memory,
+                a.limits.cpu,
+                a.limits.memory,
+              ]),
+            ]);
+      return `${b.namespace}\n\n${totals}\n\n${shares}\n`;
+    })
+    .join("\n");
+}
+
+if (require.main === module) {
+  runCli(async () => {
+    const { values } = parseArgs({
+      options: { stack: { type: "string" }, json: { type: "boolean", default: false } },
+      strict: true,
+    });
+    if (values.stack === undefined) {
+      const error = new Error("usage: npm run budget -- --stack <staging|production> [--json]");
+      error.name = "UsageError";
+      throw error;
+    }
+    const { outputs } = await renderStack({ stack: values.stack });
+    const budgets = outputs.budgets as BudgetFigures[];
+    console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
+  });
+}
