@@ -3,15 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AgentSocietyConfig } from "../stacks/schema";
 import { PORTS, Topology, urlOf } from "../stacks/topology";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
-import {
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from "./shared/security";
 import { imageRef } from "./shared/images";
 import { platformNamespace } from "./shared/namespace";
-import { preferSpreadAcrossNodes } from "./shared/scheduling";
+import {
+  WorkloadMeta,
+  statelessDeployment,
+  tokenlessServiceAccount,
+  workloadNetworkPolicies,
+} from "./shared/workload";
 
 export interface AgentSocietyArgs {
   /** `staging` or `production`; written as the `environment` annotation on every object. */
@@ -63,13 +63,11 @@ export class AgentSociety extends pulumi.ComponentResource {
     const namespace = this.namespace.metadata.name;
     const child = { parent: this };
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
+    const meta: WorkloadMeta = { namespace, labels, annotations };
+    const serviceAccount = tokenlessServiceAccount(
       `${name}-serviceaccount`,
-      {
-        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
-        // agent-society never calls the Kubernetes API.
-        automountServiceAccountToken: false,
-      },
+      `agent-society${suffix}`,
+      meta,
       child,
     );
 
@@ -111,47 +109,27 @@ export class AgentSociety extends pulumi.ComponentResource {
       child,
     );
 
-    this.deployment = new k8s.apps.v1.Deployment(
+    this.deployment = statelessDeployment(
       `${name}-deployment`,
       {
-        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
-        spec: {
-          replicas: settings.replicas,
-          selector: { matchLabels: selectorLabels(placement.app) },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          template: {
-            metadata: { labels, annotations },
-            spec: {
-              serviceAccountName: serviceAccount.metadata.name,
-              automountServiceAccountToken: false,
-              terminationGracePeriodSeconds: 30,
-              securityContext: restrictedPodSecurityContext(),
-              affinity: preferSpreadAcrossNodes(placement.app),
-              containers: [
-                {
-                  name: "agent-society",
-                  image: this.image,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [
-                    { name: "http", containerPort: PORTS.agentSocietyHttp, protocol: "TCP" },
-                    { name: "ws", containerPort: PORTS.agentSocietyWs, protocol: "TCP" },
-                  ],
-                  envFrom: [
-                    { configMapRef: { name: config.metadata.name } },
-                    { secretRef: { name: secret.metadata.name } },
-                  ],
-                  resources: settings.resources,
-                  securityContext: restrictedContainerSecurityContext(),
-                  startupProbe: httpGetProbe("/health", "http", STARTUP),
-                  livenessProbe: httpGetProbe("/health", "http", LIVENESS),
-                  readinessProbe: httpGetProbe("/health", "http", READINESS),
-                  // The root filesystem is read-only; Node and SQLite may still need a scratch dir.
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                },
-              ],
-              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-            },
-          },
+        name: `agent-society${suffix}`,
+        app: placement.app,
+        meta,
+        replicas: settings.replicas,
+        serviceAccountName: serviceAccount.metadata.name,
+        container: {
+          name: "agent-society",
+          image: this.image,
+          ports: [
+            { name: "http", containerPort: PORTS.agentSocietyHttp },
+            { name: "ws", containerPort: PORTS.agentSocietyWs },
+          ],
+          configMaps: [config.metadata.name],
+          secrets: [secret.metadata.name],
+          resources: settings.resources,
+          startupProbe: httpGetProbe("/health", "http", STARTUP),
+          livenessProbe: httpGetProbe("/health", "http", LIVENESS),
+          readinessProbe: httpGetProbe("/health", "http", READINESS),
         },
       },
       child,
@@ -206,15 +184,7 @@ export class AgentSociety extends pulumi.ComponentResource {
       child,
     );
 
-    defaultDenyPolicy(`${name}-default-deny`, namespace, annotations, child);
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-networkpolicy`,
-      {
-        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
-        spec: workloadPolicySpec("agentSociety", topology),
-      },
-      child,
-    );
+    workloadNetworkPolicies(name, `agent-society${suffix}`, "agentSociety", topology, meta, child);
 
     this.registerOutputs({});
   }
