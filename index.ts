@@ -21,6 +21,13 @@ export = async function main() {
   // A plan that does not fit its namespace's budget stops here, before any resource exists.
   const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
 
+  const common = {
+    environment: config.environment,
+    topology,
+    imageRegistry: config.imageRegistry,
+    logLevel: config.logLevel,
+  };
+
   const tigerbeetle = new TigerBeetle("tigerbeetle", {
     environment: config.environment,
     topology,
@@ -30,10 +37,7 @@ export = async function main() {
   const agentSociety = new AgentSociety(
     "agent-society",
     {
-      environment: config.environment,
-      topology,
-      imageRegistry: config.imageRegistry,
-      logLevel: config.logLevel,
+      ...common,
       settings: config.agentSociety,
       nostrSecretKey: config.secrets.nostrSecretKey,
     },
@@ -43,10 +47,7 @@ export = async function main() {
   const agentRuntime = new AgentRuntime(
     "agent-runtime",
     {
-      environment: config.environment,
-      topology,
-      imageRegistry: config.imageRegistry,
-      logLevel: config.logLevel,
+      ...common,
       settings: config.agentRuntime,
       btpAuthToken: config.secrets.btpAuthToken,
     },
@@ -56,10 +57,7 @@ export = async function main() {
   const connector = new Connector(
     "connector",
     {
-      environment: config.environment,
-      topology,
-      imageRegistry: config.imageRegistry,
-      logLevel: config.logLevel,
+      ...common,
       settings: config.connector,
       tigerbeetle: {
         clusterId: tigerbeetle.clusterId,

@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentRuntimeConfig } from "../stacks/schema";
-import { PORTS, Topology, urlOf } from "../stacks/topology";
+import { PORTS, urlOf } from "../stacks/topology";
 import { imageRef } from "./shared/images";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import {
+  PlatformServiceArgs,
   WorkloadMeta,
   onePodAtATimeBudget,
   statelessDeployment,
@@ -14,11 +15,7 @@ import {
   workloadNetworkPolicies,
 } from "./shared/workload";
 
-export interface AgentRuntimeArgs {
-  readonly environment: string;
-  readonly topology: Topology;
-  readonly imageRegistry: string;
-  readonly logLevel: string;
+export interface AgentRuntimeArgs extends PlatformServiceArgs {
   readonly settings: AgentRuntimeConfig;
   /** `CONNECTOR_BTP_AUTH_TOKEN`: the token the connector knows as BTP_PEER_AGENT_RUNTIME_SECRET. */
   readonly btpAuthToken: pulumi.Input<string>;

@@ -1,27 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentSocietyConfig } from "../stacks/schema";
-import { PORTS, Topology, urlOf } from "../stacks/topology";
+import { PORTS, urlOf } from "../stacks/topology";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import { imageRef } from "./shared/images";
 import { platformNamespace } from "./shared/namespace";
 import {
+  PlatformServiceArgs,
   WorkloadMeta,
   statelessDeployment,
   tokenlessServiceAccount,
   workloadNetworkPolicies,
 } from "./shared/workload";
 
-export interface AgentSocietyArgs {
-  /** `staging` or `production`; written as the `environment` annotation on every object. */
-  readonly environment: string;
-  /** Names, namespaces, ports and URLs of the whole stack. */
-  readonly topology: Topology;
-  /** Registry prefix of the image; "" pulls `agent-society` by bare name. */
-  readonly imageRegistry: string;
-  /** `LOG_LEVEL`. */
-  readonly logLevel: string;
+export interface AgentSocietyArgs extends PlatformServiceArgs {
   /** Validated settings of this service. */
   readonly settings: AgentSocietyConfig;
   /** `NOSTR_SECRET_KEY`, 64 hex characters, as a secret Output. */

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectorConfig } from "../stacks/schema";
 import type { IoUringSeccomp } from "../stacks/tigerbeetle";
-import { PORTS, Topology, urlOf } from "../stacks/topology";
+import { PORTS, urlOf } from "../stacks/topology";
 import { imageRef } from "./shared/images";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
@@ -13,6 +13,7 @@ import {
   ioUringSeccompProfile,
 } from "./shared/security";
 import {
+  PlatformServiceArgs,
   WorkloadMeta,
   onePodAtATimeBudget,
   statelessDeployment,
@@ -20,11 +21,7 @@ import {
   workloadNetworkPolicies,
 } from "./shared/workload";
 
-export interface ConnectorArgs {
-  readonly environment: string;
-  readonly topology: Topology;
-  readonly imageRegistry: string;
-  readonly logLevel: string;
+export interface ConnectorArgs extends PlatformServiceArgs {
   readonly settings: ConnectorConfig;
   /** The TigerBeetle cluster the connector keeps its accounts in. */
   readonly tigerbeetle: {

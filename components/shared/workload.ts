@@ -6,6 +6,18 @@ import { defaultDenyPolicy, workloadPolicySpec } from "./network";
 import { preferSpreadAcrossNodes } from "./scheduling";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
+/** What every platform service's component takes besides its own settings and secrets. */
+export interface PlatformServiceArgs {
+  /** `staging` or `production`; written as the `environment` annotation on every object. */
+  readonly environment: string;
+  /** Names, namespaces, ports and URLs of the whole stack. */
+  readonly topology: Topology;
+  /** Registry prefix of the platform's images; "" pulls them by bare name. */
+  readonly imageRegistry: string;
+  /** `LOG_LEVEL`. */
+  readonly logLevel: string;
+}
+
 /** Metadata every object of one workload carries. */
 export interface WorkloadMeta {
   readonly namespace: pulumi.Input<string>;
