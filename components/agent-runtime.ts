@@ -3,15 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AgentRuntimeConfig } from "../stacks/schema";
 import { PORTS, urlOf } from "../stacks/topology";
 import { imageRef } from "./shared/images";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { platformNamespace } from "./shared/namespace";
+import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import {
   PlatformServiceArgs,
-  WorkloadMeta,
+  serviceFoundation,
   onePodAtATimeBudget,
   statelessDeployment,
-  tokenlessServiceAccount,
   workloadNetworkPolicies,
 } from "./shared/workload";
 
@@ -35,29 +33,16 @@ export class AgentRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: AgentRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:AgentRuntime", name, {}, opts);
     const { topology, settings } = args;
-    const { app, namespace: namespaceName } = topology.workloads.agentRuntime;
-    const labels = appLabels(app);
-    const annotations = commonAnnotations(args.environment);
-    const objectName = `agent-runtime${topology.suffix}`;
     const child = { parent: this };
-    this.image = imageRef(args.imageRegistry, "agent-runtime/core", settings.imageTag);
-
-    this.namespace = platformNamespace(
-      `${name}-namespace`,
-      namespaceName,
+    const { app, objectName, namespace, meta, serviceAccount } = serviceFoundation(
+      this,
+      name,
+      "agentRuntime",
+      args,
       "restricted",
-      labels,
-      annotations,
-      child,
     );
-    const meta: WorkloadMeta = { namespace: this.namespace.metadata.name, labels, annotations };
-
-    const serviceAccount = tokenlessServiceAccount(
-      `${name}-serviceaccount`,
-      objectName,
-      meta,
-      child,
-    );
+    this.namespace = namespace;
+    this.image = imageRef(args.imageRegistry, "agent-runtime/core", settings.imageTag);
 
     // Auto-named, like agent-society's: a changed value rolls the pods.
     const config = new k8s.core.v1.ConfigMap(

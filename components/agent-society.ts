@@ -2,15 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentSocietyConfig } from "../stacks/schema";
 import { PORTS, urlOf } from "../stacks/topology";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import { imageRef } from "./shared/images";
-import { platformNamespace } from "./shared/namespace";
 import {
   PlatformServiceArgs,
-  WorkloadMeta,
+  serviceFoundation,
   statelessDeployment,
-  tokenlessServiceAccount,
   workloadNetworkPolicies,
 } from "./shared/workload";
 
@@ -37,39 +35,18 @@ export class AgentSociety extends pulumi.ComponentResource {
   constructor(name: string, args: AgentSocietyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:AgentSociety", name, {}, opts);
     const { topology, settings } = args;
-    const placement = topology.workloads.agentSociety;
-    const labels = appLabels(placement.app);
-    const annotations = commonAnnotations(args.environment);
-    const suffix = topology.suffix;
-    this.image = imageRef(args.imageRegistry, "agent-society", settings.imageTag);
-
-    this.namespace = platformNamespace(
-      `${name}-namespace`,
-      placement.namespace,
-      "restricted",
-      labels,
-      annotations,
-      {
-        parent: this,
-      },
-    );
-    const namespace = this.namespace.metadata.name;
     const child = { parent: this };
-
-    const meta: WorkloadMeta = { namespace, labels, annotations };
-    const serviceAccount = tokenlessServiceAccount(
-      `${name}-serviceaccount`,
-      `agent-society${suffix}`,
-      meta,
-      child,
-    );
+    const foundation = serviceFoundation(this, name, "agentSociety", args, "restricted");
+    const { app, objectName, meta, serviceAccount } = foundation;
+    this.namespace = foundation.namespace;
+    this.image = imageRef(args.imageRegistry, "agent-society", settings.imageTag);
 
     // ConfigMap and Secret are auto-named: a change creates a new object with a new name,
     // which changes the Deployment's envFrom and so rolls the pods onto the new values.
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       {
-        metadata: { namespace, labels, annotations },
+        metadata: meta,
         data: {
           BLS_PORT: String(PORTS.agentSocietyHttp),
           WS_PORT: String(PORTS.agentSocietyWs),
@@ -95,7 +72,7 @@ export class AgentSociety extends pulumi.ComponentResource {
     const secret = new k8s.core.v1.Secret(
       `${name}-secrets`,
       {
-        metadata: { namespace, labels, annotations },
+        metadata: meta,
         type: "Opaque",
         stringData: { NOSTR_SECRET_KEY: args.nostrSecretKey },
       },
@@ -105,8 +82,8 @@ export class AgentSociety extends pulumi.ComponentResource {
     this.deployment = statelessDeployment(
       `${name}-deployment`,
       {
-        name: `agent-society${suffix}`,
-        app: placement.app,
+        name: objectName,
+        app: app,
         meta,
         replicas: settings.replicas,
         serviceAccountName: serviceAccount.metadata.name,
@@ -131,10 +108,10 @@ export class AgentSociety extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: topology.agentSociety.bls.service, namespace, labels, annotations },
+        metadata: { name: topology.agentSociety.bls.service, ...meta },
         spec: {
           type: "ClusterIP",
-          selector: selectorLabels(placement.app),
+          selector: selectorLabels(app),
           ports: [
             {
               name: "http",
@@ -151,10 +128,10 @@ export class AgentSociety extends pulumi.ComponentResource {
     this.relayService = new k8s.core.v1.Service(
       `${name}-relay-service`,
       {
-        metadata: { name: topology.agentSociety.relay.service, namespace, labels, annotations },
+        metadata: { name: topology.agentSociety.relay.service, ...meta },
         spec: {
           clusterIP: "None",
-          selector: selectorLabels(placement.app),
+          selector: selectorLabels(app),
           ports: [
             {
               name: "ws",
@@ -171,13 +148,13 @@ export class AgentSociety extends pulumi.ComponentResource {
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       {
-        metadata: { name: `agent-society${suffix}`, namespace, labels, annotations },
-        spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(placement.app) } },
+        metadata: { name: objectName, ...meta },
+        spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(app) } },
       },
       child,
     );
 
-    workloadNetworkPolicies(name, `agent-society${suffix}`, "agentSociety", topology, meta, child);
+    workloadNetworkPolicies(name, objectName, "agentSociety", topology, meta, child);
 
     this.registerOutputs({});
   }

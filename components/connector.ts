@@ -4,8 +4,7 @@ import type { ConnectorConfig } from "../stacks/schema";
 import type { IoUringSeccomp } from "../stacks/tigerbeetle";
 import { PORTS, urlOf } from "../stacks/topology";
 import { imageRef } from "./shared/images";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { platformNamespace } from "./shared/namespace";
+import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import {
   ioUringPodAnnotations,
@@ -14,10 +13,9 @@ import {
 } from "./shared/security";
 import {
   PlatformServiceArgs,
-  WorkloadMeta,
+  serviceFoundation,
   onePodAtATimeBudget,
   statelessDeployment,
-  tokenlessServiceAccount,
   workloadNetworkPolicies,
 } from "./shared/workload";
 
@@ -51,31 +49,18 @@ export class Connector extends pulumi.ComponentResource {
   constructor(name: string, args: ConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:Connector", name, {}, opts);
     const { topology, settings } = args;
-    const { app, namespace: namespaceName } = topology.workloads.connector;
-    const labels = appLabels(app);
-    const annotations = commonAnnotations(args.environment);
-    const objectName = `connector${topology.suffix}`;
     const child = { parent: this };
-    this.image = imageRef(args.imageRegistry, "agent-runtime/connector", settings.imageTag);
-
     // The TigerBeetle client uses io_uring: same seccomp choice, and Pod Security level, as
     // TigerBeetle's own namespace (see ioUringPodSecurityLevel and the README, "io_uring").
-    this.namespace = platformNamespace(
-      `${name}-namespace`,
-      namespaceName,
+    const { app, objectName, namespace, meta, serviceAccount } = serviceFoundation(
+      this,
+      name,
+      "connector",
+      args,
       ioUringPodSecurityLevel(args.tigerbeetle.seccomp),
-      labels,
-      annotations,
-      child,
     );
-    const meta: WorkloadMeta = { namespace: this.namespace.metadata.name, labels, annotations };
-
-    const serviceAccount = tokenlessServiceAccount(
-      `${name}-serviceaccount`,
-      objectName,
-      meta,
-      child,
-    );
+    this.namespace = namespace;
+    this.image = imageRef(args.imageRegistry, "agent-runtime/connector", settings.imageTag);
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,

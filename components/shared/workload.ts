@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology, WorkloadKey } from "../../stacks/topology";
-import { selectorLabels } from "./labels";
+import { appLabels, commonAnnotations, selectorLabels } from "./labels";
+import { platformNamespace } from "./namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./network";
 import { preferSpreadAcrossNodes } from "./scheduling";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
@@ -157,4 +158,44 @@ export function onePodAtATimeBudget(
     },
     opts,
   );
+}
+
+/** What every platform service's component starts with. */
+export interface ServiceFoundation {
+  /** `app.kubernetes.io/name` of its pods. */
+  readonly app: string;
+  /** Name of its Deployment, ServiceAccount, PDB and allow policy: `<app><suffix>`. */
+  readonly objectName: string;
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly meta: WorkloadMeta;
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+}
+
+/**
+ * The namespace (with its Pod Security level), the metadata every object carries and the
+ * tokenless ServiceAccount of platform service `key`, as children of `parent`.
+ */
+export function serviceFoundation(
+  parent: pulumi.ComponentResource,
+  name: string,
+  key: WorkloadKey,
+  args: PlatformServiceArgs,
+  podSecurity: "restricted" | "baseline" | "privileged",
+): ServiceFoundation {
+  const { app, namespace: namespaceName } = args.topology.workloads[key];
+  const labels = appLabels(app);
+  const annotations = commonAnnotations(args.environment);
+  const objectName = `${app}${args.topology.suffix}`;
+  const child = { parent };
+  const namespace = platformNamespace(
+    `${name}-namespace`,
+    namespaceName,
+    podSecurity,
+    labels,
+    annotations,
+    child,
+  );
+  const meta: WorkloadMeta = { namespace: namespace.metadata.name, labels, annotations };
+  const serviceAccount = tokenlessServiceAccount(`${name}-serviceaccount`, objectName, meta, child);
+  return { app, objectName, namespace, meta, serviceAccount };
 }
