@@ -4,7 +4,7 @@ import { PORTS, Topology } from "../stacks/topology";
 import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
-import { defaultDenyPolicy, workloadPolicySpec } from "./shared/network";
+import { WorkloadMeta, tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
 import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "./shared/security";
 import {
   PodContext,
@@ -104,13 +104,12 @@ export class TigerBeetle extends pulumi.ComponentResource {
     );
     const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(
+    const meta: WorkloadMeta = { namespace, labels, annotations };
+    // TigerBeetle never calls the Kubernetes API.
+    const serviceAccount = tokenlessServiceAccount(
       `${name}-serviceaccount`,
-      {
-        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
-        // TigerBeetle never calls the Kubernetes API.
-        automountServiceAccountToken: false,
-      },
+      `tigerbeetle${suffix}`,
+      meta,
       child,
     );
 
@@ -285,15 +284,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
       child,
     );
 
-    defaultDenyPolicy(`${name}-default-deny`, namespace, annotations, child);
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-networkpolicy`,
-      {
-        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
-        spec: workloadPolicySpec("tigerbeetle", topology),
-      },
-      child,
-    );
+    workloadNetworkPolicies(name, `tigerbeetle${suffix}`, "tigerbeetle", topology, meta, child);
 
     if (settings.bootstrap) {
       void pulumi.log.warn(
