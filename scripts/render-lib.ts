@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { dump } from "js-yaml";
 import { PROJECT } from "../stacks/config";
 import { ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
 import { readStackFile } from "./stack-file";
@@ -124,7 +124,11 @@ function toManifest(resource: RecordedResource): Manifest {
   return { apiVersion, kind, metadata, ...rest };
 }
 
-/** Multi-document YAML, the same bytes for the same objects. */
+/**
+ * Multi-document YAML, the same bytes for the same objects. js-yaml quotes every string that a
+ * YAML 1.1 reader such as kubectl's would take for something else (`"on"`, `"yes"`, `"12:30"`),
+ * and writes a thousand agents in a fraction of the time the `yaml` package takes.
+ */
 export function toYaml(manifests: readonly Manifest[]): string {
-  return manifests.map((m) => `---\n${stringify(m, { lineWidth: 0 })}`).join("");
+  return manifests.map((m) => `---\n${dump(m, { lineWidth: -1, noRefs: true })}`).join("");
 }

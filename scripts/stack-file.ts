@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { load } from "js-yaml";
 import { PROJECT } from "../stacks/config";
 import { SECRETS } from "../stacks/secrets";
 
@@ -33,7 +33,7 @@ export function readStackFile(stack: string): StackFileConfig {
       .filter((s): s is string => s !== undefined);
     throw new Error(`There is no ${path.basename(file)}; the stacks are: ${stacks.join(", ")}`);
   }
-  const document = (parse(fs.readFileSync(file, "utf8")) ?? {}) as {
+  const document = (load(fs.readFileSync(file, "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };
   const config: Record<string, string> = {};

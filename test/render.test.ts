@@ -68,6 +68,34 @@ describe("offline render", () => {
     });
   }
 
+  it("quotes strings a YAML 1.1 reader such as kubectl would read as booleans or numbers", () => {
+    const manifest = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "m" },
+      data: { a: "on", b: "yes", c: "NO", d: "12:30", e: "0755", f: "1e3", g: "plain" },
+    };
+    assert.equal(
+      toYaml([manifest]),
+      [
+        "---",
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: m",
+        "data:",
+        "  a: 'on'",
+        "  b: 'yes'",
+        "  c: 'NO'",
+        "  d: '12:30'",
+        "  e: '0755'",
+        "  f: '1e3'",
+        "  g: plain",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("the CLI writes manifests.yaml and outputs.json to --out, equal to the library's render", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
     const result = runRender("--stack", "production", "--out", out);
