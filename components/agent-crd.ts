@@ -1,5 +1,4 @@
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { GENUS_PATTERN } from "../stacks/schema";
 import { appLabels, commonAnnotations } from "./shared/labels";
 
@@ -78,52 +77,43 @@ export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
   },
 };
 
-export interface AgentCrdArgs {
-  readonly environment: string;
-}
-
 /**
  * The CustomResourceDefinition `agents.kgents.io` (v1, short name `ag`), so that
  * `kubectl get agents -n kgents-agents` lists what runs. The stack, not an operator, reconciles
  * Agent objects: each is a record of a deployed spec; `status.phase` stays empty.
- * A CRD is cluster-wide: it carries no environment suffix.
+ * A CRD is cluster-wide: it carries no environment suffix. It is deployed in the same
+ * ConfigGroup as the Agent objects (`Agents`), which creates it before them.
  */
-export class AgentCrd extends pulumi.ComponentResource {
-  public readonly crd: k8s.apiextensions.v1.CustomResourceDefinition;
-
-  constructor(name: string, args: AgentCrdArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("agent-platform:index:AgentCrd", name, {}, opts);
-    this.crd = new k8s.apiextensions.v1.CustomResourceDefinition(
-      `${name}-definition`,
-      {
-        metadata: {
-          name: `agents.${AGENT_GROUP}`,
-          labels: appLabels("kgents", "crd"),
-          annotations: commonAnnotations(args.environment),
-        },
-        spec: {
-          group: AGENT_GROUP,
-          scope: "Namespaced",
-          names: { plural: "agents", singular: "agent", kind: AGENT_KIND, shortNames: ["ag"] },
-          versions: [
-            {
-              name: AGENT_VERSION,
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: AGENT_OPENAPI_SCHEMA },
-              subresources: { status: {} },
-              additionalPrinterColumns: [
-                { name: "Genus", type: "string", jsonPath: ".spec.genus" },
-                { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
-                { name: "Phase", type: "string", jsonPath: ".status.phase" },
-                { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-              ],
-            },
+export function agentCrd(
+  environment: string,
+): k8s.types.input.apiextensions.v1.CustomResourceDefinition {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `agents.${AGENT_GROUP}`,
+      labels: appLabels("kgents", "crd"),
+      annotations: commonAnnotations(environment),
+    },
+    spec: {
+      group: AGENT_GROUP,
+      scope: "Namespaced",
+      names: { plural: "agents", singular: "agent", kind: AGENT_KIND, shortNames: ["ag"] },
+      versions: [
+        {
+          name: AGENT_VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: AGENT_OPENAPI_SCHEMA },
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: "Genus", type: "string", jsonPath: ".spec.genus" },
+            { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
+            { name: "Phase", type: "string", jsonPath: ".status.phase" },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],
         },
-      },
-      { parent: this },
-    );
-    this.registerOutputs({});
-  }
+      ],
+    },
+  };
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlannedAgent } from "../spec/plan";
 import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
 import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
-import { AGENT_API_VERSION, AGENT_KIND } from "./agent-crd";
+import { AGENT_API_VERSION, AGENT_KIND, agentCrd } from "./agent-crd";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { dnsEgressRule, podsPeer } from "./shared/network";
 import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
@@ -45,103 +45,162 @@ export const PUBLIC_EGRESS_RULE: NetworkPolicyEgressRule = {
   ],
 };
 
-export interface AgentArgs {
+type Deployment = k8s.types.input.apps.v1.Deployment;
+type Service = k8s.types.input.core.v1.Service;
+type NetworkPolicy = k8s.types.input.networking.v1.NetworkPolicy;
+type PodDisruptionBudget = k8s.types.input.policy.v1.PodDisruptionBudget;
+
+/** An object of a custom kind: here, an Agent. */
+export interface AgentObject {
+  readonly apiVersion: typeof AGENT_API_VERSION;
+  readonly kind: typeof AGENT_KIND;
+  readonly metadata: k8s.types.input.meta.v1.ObjectMeta;
+  readonly spec: Record<string, unknown>;
+}
+
+/** Every Kubernetes object of one agent, as plain data. */
+export interface AgentObjects {
+  readonly deployment: Deployment;
+  readonly service: Service;
+  readonly networkPolicy: NetworkPolicy;
+  /** Only when the agent runs more than one pod. */
+  readonly podDisruptionBudget?: PodDisruptionBudget;
+  readonly agent: AgentObject;
+}
+
+export interface AgentObjectsArgs {
   /** Written as the `environment` annotation on every object. */
   readonly environment: string;
   readonly topology: Topology;
   /** The agent as this stack deploys it. */
   readonly agent: PlannedAgent;
-  /** `kgents-agents<suffix>`, from the namespace object (so the agent waits for it). */
-  readonly namespace: pulumi.Input<string>;
-  /** The Agent CRD: the Agent object is created after it. */
-  readonly crd: pulumi.Resource;
 }
 
 /**
  * One kgents agent from its spec, as the operator built it and with its defects fixed:
  * Deployment `<genus>-gent` (`logic` container, optional `d-gent` sidecar, shared `state`
  * volume), ClusterIP Service `http` 8080, NetworkPolicy (callers in, peers and DNS out),
- * a PodDisruptionBudget when it runs more than one pod, and its Agent object.
+ * a PodDisruptionBudget when it runs more than one pod, and its Agent object. All of them live
+ * in `kgents-agents<suffix>`; `Agents` deploys them.
  */
-export class Agent extends pulumi.ComponentResource {
-  public readonly deployment: k8s.apps.v1.Deployment;
-  public readonly service: k8s.core.v1.Service;
-  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
-  public readonly agentObject: k8s.apiextensions.CustomResource;
-  /** `http://<genus>-gent.<namespace>.svc.cluster.local:8080` */
-  public readonly endpoint: string;
+export function agentObjects(args: AgentObjectsArgs): AgentObjects {
+  const { agent, topology } = args;
+  const app = agentApp(agent.genus);
+  const labels = { ...appLabels(app, "agent"), "kgents.io/genus": agent.genus };
+  const annotations = commonAnnotations(args.environment);
+  const { service: name, namespace } = agentEndpoint(topology, agent.genus);
+  const metadata = { name, namespace, labels, annotations };
+  const selector = { matchLabels: selectorLabels(app) };
 
-  constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("agent-platform:index:Agent", name, {}, opts);
-    const { agent, topology, namespace } = args;
-    const app = agentApp(agent.genus);
-    const objectName = `${app}${topology.suffix}`;
-    const labels = { ...appLabels(app, "agent"), "kgents.io/genus": agent.genus };
-    const annotations = commonAnnotations(args.environment);
-    const metadata = { name: objectName, namespace, labels, annotations };
-    const child = { parent: this };
-    const ep = agentEndpoint(topology, agent.genus);
-    this.endpoint = `http://${ep.host}:${ep.port}`;
-
-    this.deployment = new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata,
+  const deployment: Deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata,
+    spec: {
+      replicas: agent.replicas,
+      selector,
+      strategy: { type: "RollingUpdate", rollingUpdate: { ...AGENT_ROLLING_UPDATE } },
+      template: {
+        metadata: { labels, annotations },
         spec: {
-          replicas: agent.replicas,
-          selector: { matchLabels: selectorLabels(app) },
-          strategy: { type: "RollingUpdate", rollingUpdate: { ...AGENT_ROLLING_UPDATE } },
-          template: {
-            metadata: { labels, annotations },
-            spec: {
-              automountServiceAccountToken: false,
-              terminationGracePeriodSeconds: 30,
-              securityContext: restrictedPodSecurityContext(),
-              affinity: preferSpreadAcrossNodes(app),
-              containers: agentContainers(agent),
-              volumes: [{ name: "state", emptyDir: { sizeLimit: "1Gi" } }],
-            },
-          },
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: restrictedPodSecurityContext(),
+          affinity: preferSpreadAcrossNodes(app),
+          containers: agentContainers(agent),
+          volumes: [{ name: "state", emptyDir: { sizeLimit: "1Gi" } }],
         },
       },
-      child,
-    );
+    },
+  };
+  const service: Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata,
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(app),
+      ports: [{ name: "http", port: PORTS.kgentsHttp, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+  const networkPolicy: NetworkPolicy = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata,
+    spec: agentPolicySpec(agent, topology),
+  };
+  const agentObject: AgentObject = {
+    apiVersion: AGENT_API_VERSION,
+    kind: AGENT_KIND,
+    metadata,
+    spec: agentObjectSpec(agent),
+  };
+  if (agent.replicas <= 1) return { deployment, service, networkPolicy, agent: agentObject };
+  const podDisruptionBudget: PodDisruptionBudget = {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata,
+    spec: { minAvailable: 1, selector },
+  };
+  return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
+}
 
-    this.service = new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata,
-        spec: {
-          type: "ClusterIP",
-          selector: selectorLabels(app),
-          ports: [{ name: "http", port: PORTS.kgentsHttp, targetPort: "http", protocol: "TCP" }],
-        },
-      },
-      child,
-    );
+export interface AgentsArgs {
+  readonly environment: string;
+  readonly topology: Topology;
+  /** The agents this stack deploys (`planAgents`). */
+  readonly agents: readonly PlannedAgent[];
+  /** The kgents namespaces with their quotas, LimitRanges and policies: created first. */
+  readonly namespaces: pulumi.Resource;
+}
 
-    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
-      `${name}-networkpolicy`,
-      { metadata, spec: agentPolicySpec(agent, topology) },
-      child,
-    );
+/**
+ * The Agent CRD and every deployed agent's objects (`agentObjects`), in one `yaml/v2`
+ * ConfigGroup. The Kubernetes provider registers each object as a resource of its own kind,
+ * named `agents:<namespace>/<name>`, shown and diffed one by one in `pulumi preview`; it creates
+ * the CRD before the Agent objects (it finds the CRD in the group, so it need not ask a cluster
+ * that does not have it yet, pulumi/pulumi-kubernetes#3176).
+ *
+ * Why a ConfigGroup rather than one typed resource per object: the Node.js SDK registers each
+ * resource through many promises and a protobuf round trip, which made a thousand agents take
+ * half a minute to preview or render; the provider registers them natively instead. And why a
+ * `yaml` text rather than `objs`: the SDK encodes a nested input value node by node, which alone
+ * cost two seconds for a thousand agents, where a string crosses as one value. The text holds
+ * one JSON object per line, which the provider's YAML-or-JSON decoder reads as a stream.
+ * No object needs resource options of its own: agents keep no data (`state` is an emptyDir) and
+ * no secrets.
+ */
+export class Agents extends pulumi.ComponentResource {
+  public readonly objects: k8s.yaml.v2.ConfigGroup;
 
-    if (agent.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata, spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(app) } } },
-        child,
-      );
+  constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("agent-platform:index:Agents", name, {}, opts);
+    const { environment, topology } = args;
+    const objects: object[] = [agentCrd(environment)];
+    for (const agent of args.agents) {
+      objects.push(...Object.values(agentObjects({ environment, topology, agent })));
     }
-
-    this.agentObject = new k8s.apiextensions.CustomResource(
-      `${name}-agent`,
-      { apiVersion: AGENT_API_VERSION, kind: AGENT_KIND, metadata, spec: agentObjectSpec(agent) },
-      { parent: this, dependsOn: [args.crd] },
+    this.objects = new k8s.yaml.v2.ConfigGroup(
+      AGENTS_RESOURCE_PREFIX,
+      { yaml: jsonStream(objects), resourcePrefix: AGENTS_RESOURCE_PREFIX },
+      { parent: this, dependsOn: [args.namespaces] },
     );
-
     this.registerOutputs({});
   }
+}
+
+/** The ConfigGroup's name, and the prefix of its objects' resource names. */
+export const AGENTS_RESOURCE_PREFIX = "agents";
+
+/** One JSON object per line: YAML's superset of JSON, as a stream the provider decodes. */
+export function jsonStream(objects: readonly object[]): string {
+  return objects.map((o) => JSON.stringify(o)).join("\n");
+}
+
+/** `http://<genus>-gent.<namespace>.svc.cluster.local:8080` */
+export function agentUrl(topology: Topology, genus: string): string {
+  const { host, port } = agentEndpoint(topology, genus);
+  return `http://${host}:${port}`;
 }
 
 /**

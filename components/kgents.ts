@@ -1,9 +1,7 @@
 import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
 import type { PlannedAgent } from "../spec/plan";
 import type { Topology } from "../stacks/topology";
-import { agentApp } from "../stacks/topology";
-import { Agent } from "./agent";
-import { AgentCrd } from "./agent-crd";
+import { Agents, agentUrl } from "./agent";
 import { KgentsNamespaces } from "./kgents-namespaces";
 
 export interface KgentsArgs {
@@ -15,7 +13,7 @@ export interface KgentsArgs {
   readonly budgets: readonly NamespaceBudget[];
 }
 
-/** The kgents part of the stack: namespaces, the Agent CRD, and one Agent per planned agent. */
+/** The kgents part of the stack: namespaces, then the Agent CRD and the planned agents' objects. */
 export function deployKgents(args: KgentsArgs) {
   const namespaces = new KgentsNamespaces("kgents", {
     environment: args.environment,
@@ -25,29 +23,23 @@ export function deployKgents(args: KgentsArgs) {
       ephemeral: quotaHard(budgetOf(args.budgets, "ephemeral")),
     },
   });
-  const crd = new AgentCrd("kgents-agent-crd", { environment: args.environment });
-  const agents = args.agents.map(
-    (agent) =>
-      new Agent(agentApp(agent.genus), {
-        environment: args.environment,
-        topology: args.topology,
-        agent,
-        namespace: namespaces.agents.metadata.name,
-        crd: crd.crd,
-      }),
-  );
+  const agents = new Agents("kgents-agents", {
+    environment: args.environment,
+    topology: args.topology,
+    agents: args.agents,
+    namespaces,
+  });
   return {
     namespaces,
-    crd,
     agents,
     /** The `agents` stack output. */
-    outputs: args.agents.map((agent, i) => ({
+    outputs: args.agents.map((agent) => ({
       name: agent.name,
       genus: agent.genus,
       namespace: args.topology.kgents.agents,
       replicas: agent.replicas,
       image: agent.image,
-      endpoint: agents[i].endpoint,
+      endpoint: agentUrl(args.topology, agent.genus),
     })),
     /** The `budgets` stack output: the same figures as `npm run budget -- --json`. */
     budgetOutputs: budgetFigures(args.budgets),

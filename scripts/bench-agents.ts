@@ -3,8 +3,9 @@
  *
  * Generates N valid agent specs in a temporary folder and measures, each size in a fresh Node
  * process: loading them (gray-matter + zod + cross-checks, `checkAgentSpecs`), and rendering
- * the kgents part of the stack for them (namespaces, CRD, one Agent component each, under the
- * same mock runtime and manifest writer as `npm run render`), and the peak memory (max RSS).
+ * the kgents part of the stack for them (namespaces, then the CRD and every agent's objects in
+ * one ConfigGroup, under the same mock runtime and manifest writer as `npm run render`), and
+ * the peak memory (max RSS).
  *
  * The real genus rule `^([A-Z]|Psi)$` allows 27 agents per stack, so the generated specs use
  * genera `G1`...`G1000` under a benchmark-only rule; every other rule is the stack's own.

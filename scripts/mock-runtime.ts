@@ -120,6 +120,47 @@ class ProviderStandIn {
     return state;
   }
 
+  /**
+   * The objects of a `yaml/v2` ConfigGroup, registered as the provider registers them: each as a
+   * resource of its own kind, named `<resourcePrefix>:<namespace>/<name>` (the prefix defaults
+   * to the group's name), parented to the group, with no options of its own. The group's
+   * `dependsOn` stays on the group: the provider creates nothing before the group registers.
+   * Its `yaml` text is read as the program writes it, one JSON object per line (`jsonStream`).
+   */
+  expand(group: RecordedResource): RecordedResource[] {
+    const text = (group.inputs.yaml as string | undefined) ?? "";
+    const objs = [
+      ...text
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+      ...((group.inputs.objs as Record<string, unknown>[] | undefined) ?? []),
+    ];
+    const prefix = (group.inputs.resourcePrefix as string | undefined) ?? group.name;
+    const typeChain = group.urn.slice(0, group.urn.lastIndexOf("::"));
+    return objs.map((obj) => {
+      const metadata = obj.metadata as { name: string; namespace?: string };
+      const type = kubernetesType(obj.apiVersion as string, obj.kind as string);
+      const objectName =
+        metadata.namespace === undefined ? metadata.name : `${metadata.namespace}/${metadata.name}`;
+      const name = prefix === "" ? objectName : `${prefix}:${objectName}`;
+      return {
+        urn: `${typeChain}$${type}::${name}`,
+        type,
+        name,
+        custom: true,
+        parent: group.urn,
+        dependencies: [],
+        protect: false,
+        retainOnDelete: false,
+        ignoreChanges: [],
+        replaceOnChanges: [],
+        inputs: obj,
+        state: this.fill(type, name, obj),
+      };
+    });
+  }
+
   /** A stable address in 10.96.0.0/16 for a Service, unique within the run. */
   private clusterIp(key: string): string {
     let n = parseInt(hash(key).slice(0, 8), 16) % 65024; // leave 10.96.254-255 unused
@@ -132,6 +173,13 @@ class ProviderStandIn {
       n = (n + 1) % 65024;
     }
   }
+}
+
+const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
+
+/** The provider's type token for a kind: `kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:Service`. */
+export function kubernetesType(apiVersion: string, kind: string): string {
+  return `kubernetes:${apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`}:${kind}`;
 }
 
 interface RegisterRequest {
@@ -162,7 +210,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const state = standIn.fill(args.type, args.name, args.inputs);
+        // A component's outputs are what its constructor or provider registers (for a
+        // ConfigGroup, references to the objects it created), never an echo of its inputs.
+        const state = args.custom ? standIn.fill(args.type, args.name, args.inputs) : {};
         states.set(`${args.type}::${args.name}`, { inputs: args.inputs, state });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
@@ -187,7 +237,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
           inputs: {},
           state: {},
         };
-        resources.push({
+        const resource: RecordedResource = {
           urn: response.getUrn(),
           type: req.getType(),
           name: req.getName(),
@@ -200,7 +250,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
           replaceOnChanges: req.getReplaceonchangesList(),
           inputs: recorded.inputs,
           state: recorded.state,
-        });
+        };
+        resources.push(resource);
+        if (resource.type === CONFIG_GROUP) resources.push(...standIn.expand(resource));
       }
       callback(err, response);
     });

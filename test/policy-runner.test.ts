@@ -15,6 +15,7 @@ import {
   AnalyzerResourceOptions,
   EnforcementLevel,
 } from "@pulumi/pulumi/proto/analyzer_pb";
+import { kubernetesType } from "../scripts/mock-runtime";
 import { Manifest } from "../scripts/render-lib";
 import { one, render } from "./harness";
 
@@ -64,10 +65,7 @@ function diagnostics(response: AnalyzeResponse): [string, string, EnforcementLev
 }
 
 function typeOf(m: Manifest): string {
-  const [group, version] = m.apiVersion.includes("/")
-    ? m.apiVersion.split("/")
-    : ["core", m.apiVersion];
-  return `kubernetes:${group}/${version}:${m.kind}`;
+  return kubernetesType(m.apiVersion, m.kind);
 }
 
 function resource(m: Manifest): AnalyzerResource {

@@ -325,14 +325,41 @@ describe("kgents agents", () => {
       );
     });
 
-    it("creates every Agent object after the CRD", async () => {
+    it("puts the CRD and every agent object in one ConfigGroup, after the kgents namespaces", async () => {
       const { run } = await render("staging");
-      const crd = run.resources.find(
-        (r) => r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+      const groups = run.resources.filter((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
+      assert.equal(groups.length, 1);
+      const group = groups[0];
+      // In the group the provider finds the CRD, and so creates it before the Agent objects.
+      const children = run.resources.filter((r) => r.parent === group.urn);
+      const count = (kind: string) => children.filter((r) => r.state.kind === kind).length;
+      assert.deepEqual(
+        ["CustomResourceDefinition", "Agent", "Deployment", "Service", "NetworkPolicy"].map(count),
+        [1, 5, 5, 5, 5],
+      );
+      assert.equal(children.length, 1 + 5 * 4 + count("PodDisruptionBudget"));
+      assert.deepEqual(
+        children
+          .filter((r) => r.state.kind === "CustomResourceDefinition" || r.name.includes("/b-gent"))
+          .map((r) => `${r.type} ${r.name}`)
+          .sort(),
+        [
+          "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition agents:agents.kgents.io",
+          "kubernetes:apps/v1:Deployment agents:kgents-agents-staging/b-gent-staging",
+          "kubernetes:core/v1:Service agents:kgents-agents-staging/b-gent-staging",
+          "kubernetes:kgents.io/v1:Agent agents:kgents-agents-staging/b-gent-staging",
+          "kubernetes:networking.k8s.io/v1:NetworkPolicy agents:kgents-agents-staging/b-gent-staging",
+        ],
+      );
+      // The group waits for both namespaces and everything in them: quotas, limits, policies.
+      const namespacesComponent = run.resources.find(
+        (r) => r.type === "agent-platform:index:KgentsNamespaces",
       )!;
-      const agents = run.resources.filter((r) => r.type === "kubernetes:kgents.io/v1:Agent");
-      assert.equal(agents.length, 5);
-      for (const agent of agents) assert.ok(agent.dependencies.includes(crd.urn), agent.name);
+      const inNamespacesComponent = run.resources
+        .filter((r) => r.custom && r.parent === namespacesComponent.urn)
+        .map((r) => r.urn);
+      assert.equal(inNamespacesComponent.length, 8);
+      assert.deepEqual([...group.dependencies].sort(), [...inNamespacesComponent].sort());
     });
 
     it("every Agent object validates against the CRD's openAPIV3Schema", async () => {
