@@ -7,6 +7,13 @@ import { createHash } from "crypto";
  * through here, so what is tested is what is rendered.
  */
 
+/** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
+export type Manifest = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string } & Record<string, unknown>;
+};
+
 /** One resource as the program registered it, with the options the engine would have seen. */
 export interface RecordedResource {
   readonly urn: string;
@@ -123,9 +130,11 @@ class ProviderStandIn {
   /**
    * The objects of a `yaml/v2` ConfigGroup, registered as the provider registers them: each as a
    * resource of its own kind, named `<resourcePrefix>:<namespace>/<name>` (the prefix defaults
-   * to the group's name), parented to the group, with no options of its own. The group's
-   * `dependsOn` stays on the group: the provider creates nothing before the group registers.
-   * Its `yaml` text is read as the program writes it, one JSON object per line (`jsonStream`).
+   * to the group's name), parented to the group. The provider orders them as cli-utils does:
+   * an object depends on the CRD of its kind and on the Namespace it lives in, when the group
+   * holds them. The group's own `dependsOn` stays on the group: the provider creates nothing
+   * before the group registers. Its `yaml` text is read as the program writes it, one JSON
+   * object per line (`jsonStream`).
    */
   expand(group: RecordedResource): RecordedResource[] {
     const text = (group.inputs.yaml as string | undefined) ?? "";
@@ -133,32 +142,48 @@ class ProviderStandIn {
       ...text
         .split("\n")
         .filter((line) => line.trim() !== "")
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-      ...((group.inputs.objs as Record<string, unknown>[] | undefined) ?? []),
+        .map((line) => JSON.parse(line) as Manifest),
+      ...((group.inputs.objs as Manifest[] | undefined) ?? []),
     ];
     const prefix = (group.inputs.resourcePrefix as string | undefined) ?? group.name;
     const typeChain = group.urn.slice(0, group.urn.lastIndexOf("::"));
-    return objs.map((obj) => {
-      const metadata = obj.metadata as { name: string; namespace?: string };
-      const type = kubernetesType(obj.apiVersion as string, obj.kind as string);
-      const objectName =
-        metadata.namespace === undefined ? metadata.name : `${metadata.namespace}/${metadata.name}`;
-      const name = prefix === "" ? objectName : `${prefix}:${objectName}`;
-      return {
-        urn: `${typeChain}$${type}::${name}`,
-        type,
-        name,
-        custom: true,
-        parent: group.urn,
-        dependencies: [],
-        protect: false,
-        retainOnDelete: false,
-        ignoreChanges: [],
-        replaceOnChanges: [],
-        inputs: obj,
-        state: this.fill(type, name, obj),
-      };
+    const children = objs.map((obj) => {
+      const { name: objectName, namespace } = obj.metadata;
+      const type = kubernetesType(obj.apiVersion, obj.kind);
+      const qualified = namespace === undefined ? objectName : `${namespace}/${objectName}`;
+      const name = prefix === "" ? qualified : `${prefix}:${qualified}`;
+      return { obj, type, name, urn: `${typeChain}$${type}::${name}` };
     });
+
+    // What the group itself provides: CRDs by the kind they define, Namespaces by name.
+    const provided = new Map<string, string>();
+    for (const { obj, urn } of children) {
+      if (obj.kind === "CustomResourceDefinition") {
+        const spec = obj.spec as { group: string; names: { kind: string } };
+        provided.set(`kind ${spec.group} ${spec.names.kind}`, urn);
+      }
+      if (obj.kind === "Namespace") provided.set(`namespace ${obj.metadata.name}`, urn);
+    }
+    const apiGroup = (apiVersion: string) =>
+      apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+
+    return children.map(({ obj, type, name, urn }) => ({
+      urn,
+      type,
+      name,
+      custom: true,
+      parent: group.urn,
+      dependencies: [
+        provided.get(`kind ${apiGroup(obj.apiVersion)} ${obj.kind}`),
+        provided.get(`namespace ${obj.metadata.namespace}`),
+      ].filter((dep): dep is string => dep !== undefined),
+      protect: false,
+      retainOnDelete: false,
+      ignoreChanges: [],
+      replaceOnChanges: [],
+      inputs: obj,
+      state: this.fill(type, name, obj),
+    }));
   }
 
   /** A stable address in 10.96.0.0/16 for a Service, unique within the run. */
@@ -252,7 +277,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
           state: recorded.state,
         };
         resources.push(resource);
-        if (resource.type === CONFIG_GROUP) resources.push(...standIn.expand(resource));
+        if (resource.type === CONFIG_GROUP) {
+          for (const child of standIn.expand(resource)) resources.push(child);
+        }
       }
       callback(err, response);
     });

@@ -1,15 +1,10 @@
 import { dump } from "js-yaml";
 import { PROJECT } from "../stacks/config";
-import { ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
+import { Manifest, ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
 import { readStackFile } from "./stack-file";
 import { SPEC_DIR_VARIABLE } from "../spec/load";
 
-/** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
-export type Manifest = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string } & Record<string, unknown>;
-};
+export type { Manifest };
 
 export interface Rendered {
   readonly run: ProgramRun;

@@ -351,6 +351,11 @@ describe("kgents agents", () => {
           "kubernetes:networking.k8s.io/v1:NetworkPolicy agents:kgents-agents-staging/b-gent-staging",
         ],
       );
+      // The provider creates each Agent object after the CRD of its kind, found in the group.
+      const crd = children.find((r) => r.state.kind === "CustomResourceDefinition")!;
+      for (const agent of children.filter((r) => r.state.kind === "Agent")) {
+        assert.deepEqual(agent.dependencies, [crd.urn], agent.name);
+      }
       // The group waits for both namespaces and everything in them: quotas, limits, policies.
       const namespacesComponent = run.resources.find(
         (r) => r.type === "agent-platform:index:KgentsNamespaces",
