@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import type { BudgetFigures } from "../../spec/budget";
 import { agentShare, budgetFigures, budgetProblems, computeBudgets } from "../../spec/budget";
@@ -167,6 +168,36 @@ describe("budgets: the stacks", () => {
         "  - Pulumi.production.yaml: agent-platform:budgets.agents.requests.cpu: namespace kgents-agents: the deployed agents need 2450m of requests.cpu (replicas plus rolling-update surge), over the budget of 2 by 450m; largest: L-gent 1350m (8 replicas + 1 surge = 9 pods × 150m), F-gent 400m (1 replica + 1 surge = 2 pods × 200m), B-gent 300m (1 replica + 1 surge = 2 pods × 150m). Lower replicas or resources (agents.overrides) or raise the budget",
     );
     for (const p of error.problems) assert.match(p.message, /largest: L-gent [^ ]+ \(8 replicas/);
+  });
+
+  it("`npm run budget` on a plan over budget prints the refusal, exits 1, and no stack trace", () => {
+    const stack = "ci-over-budget";
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(
+      file,
+      "config:\n  agent-platform:environment: staging\n" +
+        '  agent-platform:tigerbeetle: { clusterId: "1" }\n' +
+        "  agent-platform:budgets: { agents: { pods: 3 } }\n",
+    );
+    try {
+      const result = spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(ROOT, "scripts", "budget.ts"), "--stack", stack],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      assert.equal(result.status, 1);
+      assert.equal(result.stdout, "");
+      assert.equal(
+        result.stderr,
+        `The agents do not fit the budgets of stack "${stack}" (1 problem); nothing was deployed:\n` +
+          `  - Pulumi.${stack}.yaml: agent-platform:budgets.agents.pods: namespace kgents-agents-staging: ` +
+          "the deployed agents need 11 of pods (replicas plus rolling-update surge), over the budget of 3 by 8; " +
+          "largest: L-gent 3 (2 replicas + 1 surge = 3 pods × 1), B-gent 2 (1 replica + 1 surge = 2 pods × 1), " +
+          "F-gent 2 (1 replica + 1 surge = 2 pods × 1). Lower replicas or resources (agents.overrides) or raise the budget\n",
+      );
+    } finally {
+      fs.rmSync(file);
+    }
   });
 
   it("`npm run budget -- --stack production --json` prints the figures of the quotas", async () => {
