@@ -197,12 +197,6 @@ export function jsonStream(objects: readonly object[]): string {
   return objects.map((o) => JSON.stringify(o)).join("\n");
 }
 
-/** `http://<genus>-gent.<namespace>.svc.cluster.local:8080` */
-export function agentUrl(topology: Topology, genus: string): string {
-  const { host, port } = agentEndpoint(topology, genus);
-  return `http://${host}:${port}`;
-}
-
 /**
  * The d-gent sidecar listens on no port and documents no health endpoint; what it needs is its
  * writable state volume, so its probes check exactly that, with the Python the container runs

@@ -1,7 +1,8 @@
 import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
 import type { PlannedAgent } from "../spec/plan";
 import type { Topology } from "../stacks/topology";
-import { Agents, agentUrl } from "./agent";
+import { agentEndpoint, urlOf } from "../stacks/topology";
+import { Agents } from "./agent";
 import { KgentsNamespaces } from "./kgents-namespaces";
 
 export interface KgentsArgs {
@@ -39,7 +40,7 @@ export function deployKgents(args: KgentsArgs) {
       namespace: args.topology.kgents.agents,
       replicas: agent.replicas,
       image: agent.image,
-      endpoint: agentUrl(args.topology, agent.genus),
+      endpoint: urlOf(agentEndpoint(args.topology, agent.genus), "http"),
     })),
     /** The `budgets` stack output: the same figures as `npm run budget -- --json`. */
     budgetOutputs: budgetFigures(args.budgets),

@@ -133,18 +133,14 @@ class ProviderStandIn {
    * to the group's name), parented to the group. The provider orders them as cli-utils does:
    * an object depends on the CRD of its kind and on the Namespace it lives in, when the group
    * holds them. The group's own `dependsOn` stays on the group: the provider creates nothing
-   * before the group registers. Its `yaml` text is read as the program writes it, one JSON
+   * before the group registers. Its `yaml` text (the program passes no `objs`) is read as the program writes it, one JSON
    * object per line (`jsonStream`).
    */
   expand(group: RecordedResource): RecordedResource[] {
-    const text = (group.inputs.yaml as string | undefined) ?? "";
-    const objs = [
-      ...text
-        .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map((line) => JSON.parse(line) as Manifest),
-      ...((group.inputs.objs as Manifest[] | undefined) ?? []),
-    ];
+    const objs = ((group.inputs.yaml as string | undefined) ?? "")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as Manifest);
     const prefix = (group.inputs.resourcePrefix as string | undefined) ?? group.name;
     const typeChain = group.urn.slice(0, group.urn.lastIndexOf("::"));
     const children = objs.map((obj) => {
