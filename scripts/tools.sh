@@ -1,0 +1,456 @@
+#!/usr/bin/env bash
+# scripts/tools.sh - build (or find already built) the toolchain for real-cluster e2e tests.
+#
+#   npm run tools                      # build what is missing, print the cache folder (last line)
+#   npm run tools -- --env             # print only `export ...` lines (logs go to stderr):
+#                                      #   eval "$(npm run --silent tools -- --env)"
+#   npm run tools -- --only cluster    # only kwok, etcd and the Kubernetes binaries (cluster.sh)
+#   npm run tools -- --only pulumi     # only the Pulumi CLI, language host and provider
+#   npm run tools -- --keep-going      # after a failed step, go on with the independent ones
+#                                      # (still exits 1, naming every failed step)
+#
+# Every piece is built from Go modules (Go module proxy only; no release binaries, no git
+# clones), each in its own throwaway Go module under $CACHE/build/<piece>/, because the pieces
+# pin different versions of shared dependencies. A piece is built into a temp folder and renamed
+# to $CACHE/tools/<piece>-<version>/ only when it succeeded, so an interrupted build never looks
+# done and a second run builds nothing. Full build logs stay in $CACHE/logs/.
+#
+# Versions: Pulumi CLI + pulumi-language-nodejs = exact version of @pulumi/pulumi in package.json,
+# pulumi-resource-kubernetes = exact version of @pulumi/kubernetes; Kubernetes/etcd/kwok below.
+#
+# Module versions that the proxy cannot resolve by tag can be given explicitly (a pseudo-version
+# or a commit hash), e.g. when a mirror does not hold the tag lookup:
+#   PULUMI_LANGUAGE_NODEJS_MODULE_VERSION   github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+#   PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION  github.com/pulumi/pulumi-kubernetes/provider/v4
+set -euo pipefail
+
+# ---- versions that are not read from package.json ------------------------------------------
+K8S_VERSION=v1.33.13   # Kubernetes: one minor (1.33), latest patch on the Go module proxy
+ETCD_VERSION=v3.5.35   # etcd 3.5.x: the line Kubernetes <= 1.33 supports (latest patch)
+KWOK_VERSION=v0.8.0
+
+# kwok stage files (kustomize/stage/<path>.yaml in the kwok module) copied into the cache.
+KWOK_STAGES=(
+  node/fast/node-initialize
+  node/heartbeat-with-lease/node-heartbeat-with-lease
+  pod/fast/pod-ready
+  pod/fast/pod-complete
+  pod/fast/pod-delete
+  volume/fast/pvc-provision
+  volume/fast/pv-bind
+  volume/fast/pvc-delete
+  volume/fast/pv-delete
+  volume/fast/storage-class
+)
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_SRC="$REPO_ROOT/scripts/tools"
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+# Single-quote a value for the shell (safe for eval).
+q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+
+# ---- arguments --------------------------------------------------------------------------------
+MODE=dir
+ONLY=all
+KEEP_GOING=0
+FAILED=()
+STEP_OK=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --env) MODE="env" ;;
+    --keep-going) KEEP_GOING=1 ;;
+    --only) [[ $# -ge 2 ]] || die "--only needs all|pulumi|cluster"; ONLY=$2; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage; die "unknown argument: $1" ;;
+  esac
+  shift
+done
+case "$ONLY" in all | pulumi | cluster) ;; *) die "--only must be all, pulumi or cluster" ;; esac
+
+# ---- cache folder and Go settings -------------------------------------------------------------
+CACHE=${AGENT_PLATFORM_CACHE:-$HOME/.cache/agent-platform}
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+case "$CACHE/" in "$REPO_ROOT"/*) die "cache folder $CACHE must be outside the repository" ;; esac
+mkdir -p "$CACHE/tools" "$CACHE/build" "$CACHE/logs" "$CACHE/go/mod" "$CACHE/go/build"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0
+# -buildvcs=false: the throwaway modules may sit inside someone's git checkout ($HOME).
+export GOFLAGS="-trimpath -buildvcs=false"
+export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
+# The Pulumi modules served by the module proxy here have no checksum-database entries
+# (the lookup answers 404), so they are verified by go.sum only.
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi"
+
+# ---- versions read from the repository --------------------------------------------------------
+# package.json pins exact versions; node_modules/<pkg>/package.json is the fallback.
+npm_version() {
+  local pkg=$1 v=""
+  v=$(node -e 'const p=require(process.argv[1]);const n=process.argv[2];
+    process.stdout.write((p.dependencies||{})[n]||(p.devDependencies||{})[n]||"")' \
+    "$REPO_ROOT/package.json" "$pkg" 2>/dev/null || true)
+  if [[ ! $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && -f "$REPO_ROOT/node_modules/$pkg/package.json" ]]; then
+    v=$(node -p 'require(process.argv[1]).version' "$REPO_ROOT/node_modules/$pkg/package.json")
+  fi
+  [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "cannot read an exact version of $pkg from package.json"
+  printf '%s' "$v"
+}
+PULUMI_VERSION=$(npm_version @pulumi/pulumi)          # e.g. 3.248.0
+K8S_PROVIDER_VERSION=$(npm_version @pulumi/kubernetes) # e.g. 4.34.2
+
+# ---- layout -----------------------------------------------------------------------------------
+PULUMI_DIR="$CACHE/tools/pulumi-v$PULUMI_VERSION"
+PROVIDER_DIR="$CACHE/tools/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION"
+KWOK_DIR="$CACHE/tools/kwok-$KWOK_VERSION"
+ETCD_DIR="$CACHE/tools/etcd-$ETCD_VERSION"
+K8S_DIR="$CACHE/tools/kubernetes-$K8S_VERSION"
+PULUMI_HOME_DIR="$CACHE/pulumi-home"
+PLUGIN_DIR="$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+
+# ---- helpers for the throwaway modules --------------------------------------------------------
+# Download MODULE@QUERY and print, tab-separated: version, commit (Origin.Hash, when the proxy
+# tells), commit time, source dir, go.mod file. A cached download prints no Origin/Time, so
+# those are read from the module's .info file.
+mod_info() {
+  local target=$1 out
+  if ! out=$(go mod download -json "$target" 2>&1); then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+  node -e 'const fs = require("fs"); const j = JSON.parse(process.argv[1]);
+    if (j.Error) { console.error(j.Error); process.exit(1); }
+    let info = {}; try { info = JSON.parse(fs.readFileSync(j.Info, "utf8")); } catch (e) {}
+    const origin = j.Origin || info.Origin || {};
+    console.log([j.Version, origin.Hash || "", j.Time || info.Time || "", j.Dir || "", j.GoMod || ""].join("\t"))' "$out"
+}
+
+# Start a throwaway module in $1 (emptied) named after the piece.
+new_module() {
+  local dir=$1 goversion=$2
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  printf 'module agentplatform.local/tools/%s\n\ngo %s\n' "$(basename "$dir")" "$goversion" >"$dir/go.mod"
+}
+
+# Copy the `replace` and `godebug` directives of a dependency's go.mod (file $2) into the
+# throwaway module in $1. Replacements by a path outside the module zip ("./staging/...",
+# "../sdk") are dropped, or, with $3 set, pointed at the same module path at version $3
+# (Kubernetes' staging modules k8s.io/api => k8s.io/api v0.33.x).
+copy_directives() {
+  local dir=$1 gomod=$2 staging_version=${3:-} args
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
+  args=$(go mod edit -json "$gomod" | node -e '
+    const j = JSON.parse(require("fs").readFileSync(0, "utf8")); const sv = process.argv[1]; const out = [];
+    for (const r of j.Replace || []) {
+      const oldp = r.Old.Path + (r.Old.Version ? "@" + r.Old.Version : "");
+      if (r.New.Path.startsWith(".")) { if (sv) out.push(`-replace=${oldp}=${r.Old.Path}@${sv}`); }
+      else out.push(`-replace=${oldp}=${r.New.Path}${r.New.Version ? "@" + r.New.Version : ""}`);
+    }
+    for (const g of j.GoDebug || j.Godebug || []) out.push(`-godebug=${g.Key}=${g.Value}`);
+    console.log(out.join("\n"));' "$staging_version")
+  if [[ -n $args ]]; then
+    local -a argv
+    mapfile -t argv <<<"$args"
+    (cd "$dir" && go mod edit "${argv[@]}")
+  fi
+}
+
+# ---- the pieces (each runs in a subshell with `set -e`, output to its log; $1 = temp dest) ----
+
+# 1. Pulumi CLI (pkg/v3 has replace directives, so no `go install ...@v`; build it from a module).
+build_pulumi_cli() {
+  local dest=$1 mod="$CACHE/build/pulumi-v$PULUMI_VERSION" info
+  new_module "$mod" 1.25
+  info=$(mod_info "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION")
+  copy_directives "$mod" "$(cut -f5 <<<"$info")"
+  cd "$mod"
+  go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
+  mkdir -p "$dest/bin"
+  # Release builds: tags osusergo,grpcnotrace and the version stamp.
+  go build -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    -o "$dest/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  local got
+  got=$("$dest/bin/pulumi" version)
+  [[ $got == "v$PULUMI_VERSION" ]] || { echo "pulumi version printed '$got'"; return 1; }
+  # Scripts from sdk/nodejs/dist of the same release, beside the CLI: dynamic providers
+  # (pulumi-resource-pulumi-nodejs) and, where the release still ships it, the policy analyzer
+  # (recent CLIs run Node policy packs through the language host instead).
+  local dist="$GOMODCACHE/github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION/nodejs/dist" f
+  for f in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
+    if [[ -f "$dist/$f" ]]; then
+      install -m 0755 "$dist/$f" "$dest/bin/$f"
+    else
+      echo "note: $dist/$f is not in this release; skipped"
+    fi
+  done
+}
+
+# 2. pulumi-language-nodejs: a module of its own without tags; required by the commit of the
+#    release tag (pkg/v3.X.Y, the commit whose go.mod files name vX.Y.Z). Built in the CLI's module.
+build_language_nodejs() {
+  local dest=$1 mod="$CACHE/build/pulumi-v$PULUMI_VERSION" query info
+  local lang=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+  query=${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION:-}
+  if [[ -z $query ]]; then
+    query=$(mod_info "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" | cut -f2)
+    [[ -n $query ]] || { echo "no Origin.Hash for pkg/v3@v$PULUMI_VERSION"; return 1; }
+  fi
+  echo "language host module: $lang@$query"
+  info=$(mod_info "$lang@$query")
+  echo "resolved: $info"
+  cd "$mod"
+  go get "$lang@$(cut -f1 <<<"$info")" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
+    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
+  go build -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    -o "$dest/bin/pulumi-language-nodejs" "$lang"
+}
+
+# 3. pulumi-resource-kubernetes: provider/v4 has no tags of its own; required by the commit of
+#    the repository tag vX.Y.Z, with sdk/v4 at vX.Y.Z. The upstream main package embeds
+#    generated files, so scripts/tools/provider/main.go is built with them made here.
+build_provider() {
+  local dest=$1 mod="$CACHE/build/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION" query info pdir
+  local prov=github.com/pulumi/pulumi-kubernetes/provider/v4
+  query=${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION:-}
+  if [[ -z $query ]]; then
+    query=$(mod_info "github.com/pulumi/pulumi-kubernetes@v$K8S_PROVIDER_VERSION+incompatible" | cut -f2)
+    [[ -n $query ]] || { echo "no Origin.Hash for pulumi-kubernetes@v$K8S_PROVIDER_VERSION"; return 1; }
+  fi
+  echo "provider module: $prov@$query"
+  info=$(mod_info "$prov@$query")
+  echo "resolved: $info"
+  new_module "$mod" 1.25
+  copy_directives "$mod" "$(cut -f5 <<<"$info")"
+  pdir="$(cut -f4 <<<"$info")/cmd/pulumi-resource-kubernetes"
+  if grep -q 'helmMapping \[\]byte' "$(cut -f4 <<<"$info")/pkg/provider/serve.go"; then
+    cp "$TOOLS_SRC/provider/main.go" "$mod/main.go"
+    cp "$pdir/helm-mapping.json" "$mod/helm-mapping.json"
+  else
+    # Releases before 4.31 have no Helm mapping: Serve takes four arguments.
+    sed -e '/helm-mapping.json/d' -e '/var helmMapping/d' -e 's/, helmMapping)/)/' \
+      "$TOOLS_SRC/provider/main.go" >"$mod/main.go"
+  fi
+  # What upstream's generate.go does: schema.json with "version" set, terraform mapping minified.
+  node -e 'const fs=require("fs"); const [src, out, v] = process.argv.slice(1);
+    const s = JSON.parse(fs.readFileSync(src + "/schema.json", "utf8")); s.version = v;
+    fs.writeFileSync(out + "/schema-embed.json", JSON.stringify(s));
+    fs.writeFileSync(out + "/terraform-mapping-embed.json",
+      JSON.stringify(JSON.parse(fs.readFileSync(src + "/terraform-mapping.json", "utf8"))));' \
+    "$pdir" "$mod" "$K8S_PROVIDER_VERSION"
+  chmod u+w "$mod"/*.json # copies from the read-only module cache
+  cd "$mod"
+  go get "$prov@$(cut -f1 <<<"$info")" "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$K8S_PROVIDER_VERSION"
+  go mod tidy
+  mkdir -p "$dest"
+  go build -ldflags "-s -w -X $prov/pkg/version.Version=v$K8S_PROVIDER_VERSION" \
+    -o "$dest/pulumi-resource-kubernetes" .
+}
+
+# 4. kwok (no replace directives: a plain build) plus its stage files.
+build_kwok() {
+  local dest=$1 mod="$CACHE/build/kwok-$KWOK_VERSION" info src s
+  new_module "$mod" 1.26
+  info=$(mod_info "sigs.k8s.io/kwok@$KWOK_VERSION")
+  copy_directives "$mod" "$(cut -f5 <<<"$info")"
+  cd "$mod"
+  go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  mkdir -p "$dest/bin" "$dest/stages"
+  go build -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+    -o "$dest/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
+  src="$(cut -f4 <<<"$info")/kustomize/stage"
+  for s in "${KWOK_STAGES[@]}"; do
+    install -m 0644 "$src/$s.yaml" "$dest/stages/$(basename "$s").yaml"
+  done
+}
+
+# 5. etcd: the server module builds to the etcd binary.
+build_etcd() {
+  local dest=$1 mod="$CACHE/build/etcd-$ETCD_VERSION" info
+  new_module "$mod" 1.26
+  info=$(mod_info "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+  copy_directives "$mod" "$(cut -f5 <<<"$info")"
+  cd "$mod"
+  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  mkdir -p "$dest/bin"
+  local sha
+  sha=$(cut -f2 <<<"$info" | cut -c1-12) # empty when the proxy does not report the tag's commit
+  go build -ldflags "-s -w${sha:+ -X go.etcd.io/etcd/api/v3/version.GitSHA=$sha}" \
+    -o "$dest/bin/etcd" go.etcd.io/etcd/server/v3
+  "$dest/bin/etcd" --version
+}
+
+# 6. kube-apiserver, kube-controller-manager, kube-scheduler, kubectl from k8s.io/kubernetes with
+#    every staging module replaced by v0.<minor>.<patch>, version-stamped (unstamped, the server
+#    reports 0.0 and the Pulumi provider waits for ServiceAccount token Secrets).
+build_kubernetes() {
+  local dest=$1 mod="$CACHE/build/kubernetes-$K8S_VERSION" info commit build_date ld p
+  local minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  new_module "$mod" 1.24.0
+  info=$(mod_info "k8s.io/kubernetes@$K8S_VERSION")
+  copy_directives "$mod" "$(cut -f5 <<<"$info")" "v0.${K8S_VERSION#v1.}"
+  # Commit and date of the release tag, as the proxy reports them (its .info has the tag's commit
+  # time; the commit hash only when the proxy includes Origin: otherwise gitCommit is stamped
+  # empty, rather than left at the source's "$Format:%H$" placeholder).
+  commit=$(cut -f2 <<<"$info")
+  build_date=$(cut -f3 <<<"$info")
+  build_date=$(date -u -d "${build_date:-1970-01-01T00:00:00Z}" +%Y-%m-%dT%H:%M:%SZ)
+  echo "k8s.io/kubernetes@$K8S_VERSION commit=$commit buildDate=$build_date"
+  cd "$mod"
+  go get "k8s.io/kubernetes@$K8S_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION"
+  ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date -X $p.gitCommit=$commit"
+  done
+  mkdir -p "$dest/bin"
+  go build -ldflags "$ld" -o "$dest/bin/" k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+  "$dest/bin/kube-apiserver" --version
+  "$dest/bin/kubectl" version --client
+}
+
+# ---- step runner ------------------------------------------------------------------------------
+TOTAL=6
+# run_step N NAME DEST FUNCTION [LOGNAME]: skip when DEST exists; else build into DEST.tmp.PID
+# and rename it to DEST on success. The log is $CACHE/logs/LOGNAME.log (default: DEST's name).
+# On failure: exit 1, or with --keep-going set STEP_OK=0 and return 0. Never call run_step from
+# a condition (`if run_step`, `run_step || ...`): bash would then ignore `set -e` in the builder.
+run_step() {
+  local n=$1 name=$2 dest=$3 fn=$4 logname=${5:-} tmp logf start rc hb
+  STEP_OK=1
+  if [[ -d $dest ]]; then
+    log "($n/$TOTAL) $name: cached ($dest)"
+    return 0
+  fi
+  tmp="$dest.tmp.$$"
+  rm -rf "$dest".tmp.* # leftovers of an interrupted run (runs are serialized by the lock below)
+  logf="$CACHE/logs/${logname:-$(basename "$dest")}.log"
+  log "($n/$TOTAL) building $name ... (log: $logf)"
+  start=$SECONDS
+  # Heartbeat so that an hour-long build shows progress.
+  (while sleep 60; do log "($n/$TOTAL) still building $name ($((SECONDS - start))s)"; done) &
+  hb=$!
+  set +e
+  (set -e; "$fn" "$tmp") >"$logf" 2>&1
+  rc=$?
+  set -e
+  kill "$hb" 2>/dev/null || true
+  wait "$hb" 2>/dev/null || true
+  if [[ $rc -ne 0 ]]; then
+    log "($n/$TOTAL) $name failed after $((SECONDS - start))s; last lines of $logf:"
+    tail -n 25 "$logf" | sed 's/^/    /' >&2
+    log "FAILED at step: $name"
+    FAILED+=("$name")
+    ((KEEP_GOING)) || exit 1
+    STEP_OK=0
+    return 0
+  fi
+  mv "$tmp" "$dest"
+  log "($n/$TOTAL) $name built in $((SECONDS - start))s"
+}
+
+# Steps 1+2 share one folder (pulumi-language-nodejs lives beside pulumi): build both into one
+# temp folder, rename it when both succeeded.
+build_pulumi_pieces() {
+  local tmp="$PULUMI_DIR.partial-build"
+  if [[ -d $PULUMI_DIR ]]; then
+    log "(1/$TOTAL) pulumi v$PULUMI_VERSION: cached ($PULUMI_DIR)"
+    log "(2/$TOTAL) pulumi-language-nodejs v$PULUMI_VERSION: cached ($PULUMI_DIR)"
+    return 0
+  fi
+  # The CLI part is kept across runs (it is only renamed into place once the language host built).
+  if [[ -x $tmp/cli/bin/pulumi ]]; then
+    log "(1/$TOTAL) pulumi v$PULUMI_VERSION: built earlier ($tmp/cli)"
+  else
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    run_step 1 "pulumi v$PULUMI_VERSION" "$tmp/cli" build_pulumi_cli "pulumi-v$PULUMI_VERSION"
+    ((STEP_OK)) || return 0
+  fi
+  run_step 2 "pulumi-language-nodejs v$PULUMI_VERSION" "$tmp/lang" build_language_nodejs \
+    "pulumi-language-nodejs-v$PULUMI_VERSION"
+  ((STEP_OK)) || return 0
+  mkdir -p "$tmp/all/bin"
+  cp -a "$tmp/cli/bin/." "$tmp/lang/bin/." "$tmp/all/bin/"
+  mv "$tmp/all" "$PULUMI_DIR"
+  rm -rf "$tmp"
+}
+
+# The CLI loads plugins from $PULUMI_HOME/plugins/<kind>-<name>-v<version>/; a folder with a
+# `.partial` (or `.lock`) file beside it counts as not (fully) installed.
+install_provider_plugin() {
+  if [[ -x $PLUGIN_DIR/pulumi-resource-kubernetes && ! -e $PLUGIN_DIR.partial ]] &&
+    cmp -s "$PROVIDER_DIR/pulumi-resource-kubernetes" "$PLUGIN_DIR/pulumi-resource-kubernetes"; then
+    return 0
+  fi
+  log "installing the provider plugin into $PLUGIN_DIR"
+  mkdir -p "$PULUMI_HOME_DIR/plugins"
+  rm -rf "$PLUGIN_DIR" "$PLUGIN_DIR.partial" "$PLUGIN_DIR.lock" "$PLUGIN_DIR.tmp.$$"
+  mkdir -p "$PLUGIN_DIR.tmp.$$"
+  install -m 0755 "$PROVIDER_DIR/pulumi-resource-kubernetes" "$PLUGIN_DIR.tmp.$$/pulumi-resource-kubernetes"
+  mv "$PLUGIN_DIR.tmp.$$" "$PLUGIN_DIR"
+}
+
+# ---- main -------------------------------------------------------------------------------------
+command -v go >/dev/null || die "go is not on PATH"
+command -v node >/dev/null || die "node is not on PATH"
+# One run at a time per cache folder: a second run (e.g. two `cluster.sh up`) waits, then finds
+# the pieces built.
+exec 9>"$CACHE/tools.lock"
+if ! flock -n 9; then
+  log "another tools.sh run holds $CACHE/tools.lock; waiting for it"
+  flock 9
+fi
+T0=$SECONDS
+log "cache: $CACHE (Pulumi v$PULUMI_VERSION, kubernetes provider v$K8S_PROVIDER_VERSION," \
+  "Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+
+if [[ $ONLY != cluster ]]; then
+  build_pulumi_pieces
+  run_step 3 "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" "$PROVIDER_DIR" build_provider
+  if ((STEP_OK)); then install_provider_plugin; fi
+fi
+if [[ $ONLY != pulumi ]]; then
+  run_step 4 "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok
+  run_step 5 "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
+  run_step 6 "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION" "$K8S_DIR" \
+    build_kubernetes
+fi
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+  log "FAILED steps (after $((SECONDS - T0))s): $(printf '%s; ' "${FAILED[@]}")full logs in $CACHE/logs"
+  exit 1
+fi
+log "ready in $((SECONDS - T0))s"
+
+if [[ $MODE == env ]]; then
+  path=""
+  [[ $ONLY != cluster ]] && path+="$PULUMI_DIR/bin:"
+  [[ $ONLY != pulumi ]] && path+="$K8S_DIR/bin:$ETCD_DIR/bin:$KWOK_DIR/bin:"
+  # shellcheck disable=SC2016 # "$PATH" is expanded by the eval, not here
+  printf 'export PATH=%s"$PATH"\n' "$(q "$path")"
+  printf 'export AGENT_PLATFORM_TOOLS=%s\n' "$(q "$CACHE")"
+  if [[ $ONLY != pulumi ]]; then
+    printf 'export AGENT_PLATFORM_KWOK_STAGES=%s\n' "$(q "$KWOK_DIR/stages")"
+  fi
+  if [[ $ONLY != cluster ]]; then
+    printf 'export PULUMI_HOME=%s\n' "$(q "$PULUMI_HOME_DIR")"
+    # Offline: no update check, no plugin download, no registry lookup, no ambient plugins on
+    # PATH shadowing the ones in PULUMI_HOME, no Neo/Copilot calls.
+    printf 'export %s=true\n' PULUMI_SKIP_UPDATE_CHECK PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION \
+      PULUMI_IGNORE_AMBIENT_PLUGINS PULUMI_DISABLE_REGISTRY_RESOLVE PULUMI_SUPPRESS_NEO_LINK \
+      PULUMI_DIY_BACKEND_NO_LEGACY_WARNING
+    printf 'export PULUMI_NEO=false\n'
+  fi
+else
+  printf '%s\n' "$CACHE"
+fi
