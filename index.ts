@@ -2,11 +2,12 @@ import { AgentRuntime } from "./components/agent-runtime";
 import { AgentSociety } from "./components/agent-society";
 import { Connector } from "./components/connector";
 import { TigerBeetle } from "./components/tigerbeetle";
+import { checkAgentObjectSizes } from "./components/agent";
 import { deployKgents } from "./components/kgents";
+import { InvalidInputError } from "./stacks/problems";
 import { checkBudgets } from "./spec/budget";
-import { loadAgentSpecs, specDirectory } from "./spec/load";
 import { planAgents } from "./spec/plan";
-import { loadStackConfig } from "./stacks/config";
+import { loadInputs } from "./stacks/inputs";
 import { OUTPUTS_SCHEMA_VERSION, OutputsOf, StackOutputs } from "./stacks/outputs";
 import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
 
@@ -15,11 +16,17 @@ import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
  * creates the services in start order. Pulumi calls this function and exports what it returns.
  */
 export = async function main() {
-  const config = loadStackConfig();
+  const { config, specs } = loadInputs();
   const topology = buildTopology(config);
-  const agentPlan = planAgents(config.agents, loadAgentSpecs(specDirectory()), config.stack);
+  const agentPlan = planAgents(config.agents, specs, config.stack, config.environment);
   // A plan that does not fit its namespace's budget stops here, before any resource exists.
   const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
+  const oversized = checkAgentObjectSizes({
+    environment: config.environment,
+    topology,
+    agents: agentPlan,
+  });
+  if (oversized.length > 0) throw new InvalidInputError("Agent objects too large", oversized);
 
   const common = {
     environment: config.environment,

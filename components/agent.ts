@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlannedAgent } from "../spec/plan";
+import type { Problem } from "../stacks/problems";
 import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
 import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
 import { AGENT_API_VERSION, AGENT_KIND, agentCrd } from "./agent-crd";
@@ -145,6 +146,38 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
   return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
 }
 
+/**
+ * Largest agent object, as JSON. The API server takes requests up to 3 MiB and etcd values up to
+ * 1.5 MiB; a spec file is at most 64 KiB, so this is a margin that names the spec, not a limit
+ * that shipped specs come near.
+ */
+export const MAX_OBJECT_BYTES = 256 * 1024;
+
+/**
+ * Agent objects larger than `limit` bytes, as problems naming the spec, the object and the limit.
+ * Runs before any resource is registered (index.ts).
+ */
+export function checkAgentObjectSizes(
+  args: Omit<AgentObjectsArgs, "agent"> & { readonly agents: readonly PlannedAgent[] },
+  limit: number = MAX_OBJECT_BYTES,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const agent of args.agents) {
+    const objects = agentObjects({ environment: args.environment, topology: args.topology, agent });
+    for (const object of Object.values(objects) as { kind: string; metadata: { name: string } }[]) {
+      const bytes = Buffer.byteLength(JSON.stringify(object), "utf8");
+      if (bytes > limit) {
+        problems.push({
+          source: agent.spec.file,
+          path: "(object)",
+          message: `expected each Kubernetes object of an agent to be at most ${limit} bytes; given a ${object.kind} ${object.metadata.name} of ${bytes} bytes (shorten config)`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
 export interface AgentsArgs {
   readonly environment: string;
   readonly topology: Topology;
@@ -211,6 +244,15 @@ export const SIDECAR_HEALTH_COMMAND = [
 /** Starting Python under the sidecar's small CPU limit can take more than STARTUP's 1 s. */
 const SIDECAR_PROBE_TIMEOUT = { timeoutSeconds: 5 };
 
+/**
+ * An environment value exactly as the spec wrote it. Kubernetes expands `$(NAME)` in `env[].value`
+ * and reduces `$$` to `$`, so every `$` is doubled: `$(KGENTS_GENUS)` reaches the container as
+ * those 15 characters, not as the genus.
+ */
+export function escapeEnvValue(value: string): string {
+  return value.replaceAll("$", "$$$$");
+}
+
 /** The `logic` container and, when enabled, the `d-gent` sidecar. */
 export function agentContainers(agent: PlannedAgent): Container[] {
   const stateMount = { name: "state", mountPath: STATE_PATH };
@@ -223,7 +265,10 @@ export function agentContainers(agent: PlannedAgent): Container[] {
   ];
   const configEnv: EnvVar[] = Object.keys(agent.spec.config)
     .sort()
-    .map((key) => ({ name: configEnvName(key), value: String(agent.spec.config[key]) }));
+    .map((key) => ({
+      name: configEnvName(key),
+      value: escapeEnvValue(String(agent.spec.config[key])),
+    }));
 
   const logic: Container = {
     name: "logic",

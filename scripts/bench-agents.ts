@@ -2,7 +2,7 @@
  * npm run bench:agents [-- --sizes 10,100,1000]
  *
  * Generates N valid agent specs in a temporary folder and measures, each size in a fresh Node
- * process: loading them (gray-matter + zod + cross-checks, `checkAgentSpecs`), and rendering
+ * process: loading them (YAML 1.2 frontmatter + zod + cross-checks, `checkAgentSpecs`), and rendering
  * the kgents part of the stack for them (namespaces, then the CRD and every agent's objects in
  * one ConfigGroup, under the same mock runtime and manifest writer as `npm run render`), and
  * the peak memory (max RSS).

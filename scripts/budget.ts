@@ -10,7 +10,7 @@
 import { parseArgs } from "util";
 import type { BudgetFigures } from "../spec/budget";
 import { DIMENSIONS } from "../spec/budget";
-import { runCli } from "./cli";
+import { UsageError, runCli } from "./cli";
 import { renderStack } from "./render-lib";
 
 /** Rows as a fixed-width table, first row the header. */
@@ -71,9 +71,7 @@ if (require.main === module) {
       strict: true,
     });
     if (values.stack === undefined) {
-      const error = new Error("usage: npm run budget -- --stack <staging|production> [--json]");
-      error.name = "UsageError";
-      throw error;
+      throw new UsageError("usage: npm run budget -- --stack <staging|production> [--json]");
     }
     const { outputs } = await renderStack({ stack: values.stack });
     const budgets = outputs.budgets as BudgetFigures[];

@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { renderStack, toYaml } from "./render-lib";
-import { ROOT } from "./stack-file";
-import { runCli } from "./cli";
+import { ROOT, checkStackName } from "./stack-file";
+import { UsageError, runCli } from "./cli";
 
 runCli(async () => {
   const { values } = parseArgs({
@@ -20,10 +20,20 @@ runCli(async () => {
   });
   if (values.stack === undefined)
     throw new UsageError("usage: npm run render -- --stack <staging|production> [--out DIR]");
-  const out = path.resolve(values.out ?? path.join(ROOT, "dist", values.stack));
+  const stack = checkStackName(values.stack);
+  const out = path.resolve(values.out ?? path.join(ROOT, "dist", stack));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) {
+    throw new UsageError(`--out must name a directory; ${values.out} is a file`);
+  }
 
-  const rendered = await renderStack({ stack: values.stack });
-  fs.mkdirSync(out, { recursive: true });
+  const rendered = await renderStack({ stack });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (error) {
+    throw new UsageError(
+      `--out: cannot create the directory ${out} (${(error as { code?: string }).code ?? String(error)})`,
+    );
+  }
   fs.writeFileSync(path.join(out, "manifests.yaml"), toYaml(rendered.manifests));
   fs.writeFileSync(
     path.join(out, "outputs.json"),
@@ -37,7 +47,3 @@ runCli(async () => {
     `${rendered.manifests.length} objects -> ${path.relative(process.cwd(), out) || "."}/manifests.yaml, outputs.json`,
   );
 });
-
-class UsageError extends Error {
-  override name = "UsageError";
-}

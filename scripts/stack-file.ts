@@ -1,8 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { load } from "js-yaml";
+import { parseDocument } from "yaml";
 import { PROJECT } from "../stacks/config";
+import { InvalidInputError } from "../stacks/problems";
 import { SECRETS } from "../stacks/secrets";
+import { UsageError } from "./cli";
 
 /** Config as the Pulumi CLI would hand it to the program, read from `Pulumi.<stack>.yaml`. */
 export interface StackFileConfig {
@@ -15,34 +17,101 @@ export interface StackFileConfig {
 
 export const ROOT = path.resolve(__dirname, "..");
 
-export function stackFilePath(stack: string): string {
-  return path.join(ROOT, `Pulumi.${stack}.yaml`);
+/** A Pulumi stack name: letters, digits, `-`, `_`, `.`; never a path. */
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/** The stacks of this project: the names of its `Pulumi.<stack>.yaml` files. */
+export function stackNames(): string[] {
+  return fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined && STACK_NAME.test(s))
+    .sort();
 }
 
 /**
- * Reads a stack file. Encrypted (`secure:`) values cannot be decrypted without the Pulumi CLI,
- * so each secret, set or not, gets its render placeholder: a valid stand-in that is redacted in
- * everything render writes.
+ * A stack name given on the command line, checked: a name (never a path) whose stack file
+ * exists in the project. Anything else is a usage error that lists the stacks.
+ */
+export function checkStackName(stack: string): string {
+  const stacks = stackNames();
+  if (!STACK_NAME.test(stack) || stack.includes("..") || !stacks.includes(stack)) {
+    throw new UsageError(
+      `There is no stack ${JSON.stringify(stack)} (a stack name, not a path); the stacks are: ${stacks.join(", ")}`,
+    );
+  }
+  return stack;
+}
+
+export function stackFilePath(stack: string): string {
+  return path.join(ROOT, `Pulumi.${checkStackName(stack)}.yaml`);
+}
+
+/**
+ * Reads a stack file as plain data (YAML 1.2 core schema, no tags, unique keys, bounded aliases).
+ * Encrypted (`secure:`) values cannot be decrypted without the Pulumi CLI, so each secret, set
+ * or not, gets its render placeholder: a valid stand-in that is redacted in everything render
+ * writes. A `secure:` value under any other key is passed on marked secret, as the CLI would,
+ * so that the program refuses it by name; its ciphertext is never shown.
  */
 export function readStackFile(stack: string): StackFileConfig {
   const file = stackFilePath(stack);
-  if (!fs.existsSync(file)) {
-    const stacks = fs
-      .readdirSync(ROOT)
-      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => s !== undefined);
-    throw new Error(`There is no ${path.basename(file)}; the stacks are: ${stacks.join(", ")}`);
+  const name = path.basename(file);
+  const document = parseDocument(fs.readFileSync(file, "utf8"), {
+    version: "1.2",
+    schema: "core",
+    customTags: [],
+    merge: false,
+    uniqueKeys: true,
+  });
+  const errors = [...document.errors, ...document.warnings];
+  if (errors.length > 0) {
+    // Only the error's first line and position: the file's text (ciphertexts) is never echoed.
+    throw new InvalidInputError(
+      `Cannot read ${name}`,
+      errors.map((e) => ({
+        source: name,
+        path: `line ${e.linePos?.[0].line ?? "?"}`,
+        message: `expected valid YAML; given text that does not parse (${e.code === "DUPLICATE_KEY" ? "a key appears twice in one mapping" : e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")})`,
+      })),
+    );
   }
-  const document = (load(fs.readFileSync(file, "utf8")) ?? {}) as {
-    config?: Record<string, unknown>;
-  };
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch {
+    throw new InvalidInputError(`Cannot read ${name}`, [
+      {
+        source: name,
+        path: "(file)",
+        message: "expected plain YAML data; given aliases that expand too far",
+      },
+    ]);
+  }
+  const top = (data ?? {}) as { config?: unknown };
+  if (
+    typeof top !== "object" ||
+    Array.isArray(top) ||
+    (top.config !== undefined &&
+      (typeof top.config !== "object" || top.config === null || Array.isArray(top.config)))
+  ) {
+    throw new InvalidInputError(`Cannot read ${name}`, [
+      { source: name, path: "config", message: "expected a mapping of config keys to values" },
+    ]);
+  }
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(document.config ?? {})) {
-    if (isSecure(value)) continue; // stands in below
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
   const secretKeys: string[] = [];
   const placeholders: string[] = [];
+  const knownSecrets = new Set(Object.values(SECRETS).map((s) => `${PROJECT}:${s.key}`));
+  for (const [key, value] of Object.entries((top.config ?? {}) as Record<string, unknown>)) {
+    if (isSecure(value)) {
+      if (knownSecrets.has(key)) continue; // stands in below
+      config[key] = "[secret]";
+      secretKeys.push(key);
+      continue;
+    }
+    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
   for (const secret of Object.values(SECRETS)) {
     const fullKey = `${PROJECT}:${secret.key}`;
     if (fullKey in config) continue; // set in plaintext: the program refuses it, by name

@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import matter from "gray-matter";
 import { z } from "zod";
 import { InvalidInputError, Problem, describeValue, problemsFromZod } from "../stacks/problems";
+import { MAX_SPEC_BYTES, parseFrontmatter } from "./frontmatter";
 import { AgentSpec, frontmatterSchema, frontmatterSchemaWith, toAgentSpec } from "./schema";
 
 /** The project root: spec paths inside it are shown relative to it. */
@@ -73,7 +73,9 @@ export function checkAgentSpecs(
 
   const specs: AgentSpec[] = [];
   for (const file of files) {
-    const spec = parseSpecFile(file, fs.readFileSync(file, "utf8"), problems, schema);
+    const content = readSpecFile(file, problems);
+    if (content === undefined) continue;
+    const spec = parseSpecFile(file, content, problems, schema);
     if (spec !== undefined) specs.push(spec);
   }
   problems.push(...crossCheck(specs));
@@ -92,6 +94,47 @@ export function loadAgentSpecs(
   return specs;
 }
 
+/**
+ * A spec file's text, or a problem: a directory or a dangling link named `*.md`, or a file that
+ * cannot be read, is reported by name instead of stopping the whole check.
+ */
+function readSpecFile(file: string, problems: Problem[]): string | undefined {
+  const source = displayPath(file);
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) {
+      problems.push({
+        source,
+        path: "(file)",
+        message: "expected a spec file; given a directory or another kind of entry named *.md",
+      });
+      return undefined;
+    }
+    if (stat.size > MAX_SPEC_BYTES) {
+      problems.push({
+        source,
+        path: "(file)",
+        message: `expected at most ${MAX_SPEC_BYTES} bytes; given ${stat.size} bytes`,
+      });
+      return undefined;
+    }
+    const bytes = fs.readFileSync(file);
+    // Decoded strictly: bytes that are not UTF-8 are refused, not replaced.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    problems.push({
+      source,
+      path: "(file)",
+      message:
+        code === undefined || code === "ERR_ENCODING_INVALID_ENCODED_DATA"
+          ? "expected UTF-8 text; given bytes that are not UTF-8"
+          : `expected a readable spec file; given a path that cannot be read (${code}${code === "ENOENT" ? ": a link to nothing" : ""})`,
+    });
+    return undefined;
+  }
+}
+
 /** One file: frontmatter present and valid YAML, fields valid, a body that documents it. */
 export function parseSpecFile(
   file: string,
@@ -100,41 +143,16 @@ export function parseSpecFile(
   schema: typeof frontmatterSchema = frontmatterSchema,
 ): AgentSpec | undefined {
   const source = displayPath(file);
-  if (!matter.test(content)) {
-    problems.push({
-      source,
-      path: "(frontmatter)",
-      message:
-        'expected YAML frontmatter between "---" lines at the top of the file, with at least "genus"; given a file without frontmatter',
-    });
+  const parsed = parseFrontmatter(content);
+  if (!parsed.ok) {
+    problems.push(...parsed.problems.map((p) => ({ source, ...p })));
     return undefined;
   }
-  let parsed: matter.GrayMatterFile<string>;
-  try {
-    // Any options object turns off gray-matter's cache, which would share one result object
-    // between files with equal content.
-    parsed = matter(content, { language: "yaml" });
-  } catch (error) {
-    // js-yaml's error: `reason` and a 0-based `mark.line` within the frontmatter, which starts
-    // on the file's second line.
-    const yamlError = error as { reason?: string; mark?: { line: number }; message: string };
-    const reason =
-      yamlError.reason !== undefined && yamlError.mark !== undefined
-        ? `${yamlError.reason}, line ${yamlError.mark.line + 1} of the file`
-        : yamlError.message.split("\n")[0];
-    problems.push({
-      source,
-      path: "(frontmatter)",
-      message: `expected valid YAML; given text that does not parse (${reason})`,
-    });
-    return undefined;
-  }
-
   const result = schema.safeParse(parsed.data, { reportInput: true });
   const fileProblems = result.success
     ? []
     : result.error.issues.flatMap((i) => toProblems(source, i));
-  if (parsed.content.trim() === "") {
+  if (parsed.body.trim() === "") {
     fileProblems.push({
       source,
       path: "(body)",
@@ -144,7 +162,7 @@ export function parseSpecFile(
   }
   problems.push(...fileProblems);
   if (!result.success || fileProblems.length > 0) return undefined;
-  return toAgentSpec(source, result.data, parsed.content);
+  return toAgentSpec(source, result.data, parsed.body);
 }
 
 /** The top-level fields a spec may have, for "unknown field" messages. */

@@ -1,5 +1,6 @@
 import { InvalidInputError, Problem } from "../stacks/problems";
-import type { AgentsConfig, Resources } from "../stacks/schema";
+import { MOVING_TAGS } from "../stacks/schema";
+import type { AgentsConfig, Environment, Resources } from "../stacks/schema";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
 /**
@@ -44,8 +45,10 @@ export function planAgents(
   config: AgentsConfig,
   specs: readonly AgentSpec[],
   stack: string,
+  environment?: Environment,
 ): PlannedAgent[] {
   const problems = checkAgentsConfig(config, specs, stack);
+  if (environment === "production") problems.push(...movingTagProblems(config, specs));
   if (problems.length > 0) {
     throw new InvalidInputError(`Invalid agents config for stack "${stack}"`, problems);
   }
@@ -123,6 +126,32 @@ export function checkAgentsConfig(
         message: `expected ${allowed}; given "${genus}"`,
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * Production runs no agent image under a moving tag (`latest`): each deployed spec's image and
+ * sidecar image, unless the stack overrides the logic image's tag (checked with the config).
+ */
+export function movingTagProblems(config: AgentsConfig, specs: readonly AgentSpec[]): Problem[] {
+  const deployed =
+    config.deploy === "all" ? specs : specs.filter((s) => config.deploy.includes(s.genus));
+  const problems: Problem[] = [];
+  const check = (spec: AgentSpec, field: string, image: string | undefined) => {
+    const match = image === undefined ? null : IMAGE_PATTERN.exec(image);
+    const tag = match?.[3] === undefined ? match?.[2] : undefined; // a digest pins any tag
+    if (tag !== undefined && (MOVING_TAGS as readonly string[]).includes(tag)) {
+      problems.push({
+        source: spec.file,
+        path: field,
+        message: `expected a fixed tag or a digest in production, not "${tag}"; given "${image}"`,
+      });
+    }
+  };
+  for (const spec of deployed) {
+    if (config.overrides[spec.genus]?.imageTag === undefined) check(spec, "image", spec.image);
+    check(spec, "sidecar.image", spec.sidecar.image);
   }
   return problems;
 }

@@ -120,11 +120,19 @@ const sidecarSchema = z.preprocess(
   sidecarObjectSchema,
 );
 
+/** Longest `config` value, in characters, and most `config` keys per agent. */
+export const MAX_CONFIG_VALUE_LENGTH = 4096;
+export const MAX_CONFIG_KEYS = 100;
+
 const configValueSchema = z
   .unknown()
   .refine(
     (v) => typeof v === "string" || typeof v === "boolean" || Number.isFinite(v),
     "expected a string, number or boolean",
+  )
+  .refine(
+    (v) => String(v).length <= MAX_CONFIG_VALUE_LENGTH,
+    `expected at most ${MAX_CONFIG_VALUE_LENGTH} characters`,
   )
   .transform((v) => v as string | number | boolean);
 
@@ -164,6 +172,16 @@ export function frontmatterSchemaWith(genus: z.ZodType<string>) {
           ),
         configValueSchema,
       )
+      .superRefine((config, ctx) => {
+        const count = Object.keys(config).length;
+        if (count > MAX_CONFIG_KEYS) {
+          ctx.addIssue({
+            code: "custom",
+            input: count,
+            message: `expected at most ${MAX_CONFIG_KEYS} keys`,
+          });
+        }
+      })
       .default({}),
     networkPolicy: z
       .strictObject({

@@ -2,7 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENT_DEFAULTS } from "./defaults";
 import { InvalidInputError, Problem, describeValue, problemsFromZod } from "./problems";
-import { ENVIRONMENTS, StackConfig, stackConfigSchema } from "./schema";
+import {
+  ENVIRONMENTS,
+  Environment,
+  StackConfig,
+  stackConfigSchema,
+  stackConfigShape,
+} from "./schema";
 import { SECRETS, SecretKey } from "./secrets";
 
 /** The Pulumi project name; config keys live under `agent-platform:`. */
@@ -22,19 +28,29 @@ export interface RawConfig {
   readonly values: Readonly<Record<string, string>>;
   /** Keys (without prefix) whose values were set with `--secret`. */
   readonly secretKeys: ReadonlySet<string>;
+  /** Full keys under any other prefix (`kubernetes:context`, or a typo such as `agent-platfrom:x`). */
+  readonly otherKeys?: readonly string[];
 }
+
+/** Config namespaces other programs read: the Kubernetes provider's and Pulumi's own. */
+export const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
+
+/** Keys that would reach an object's prototype when merged: refused at any depth. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Reads the running program's config: the same store `pulumi up` and the mock runtime fill. */
 export function readPulumiConfig(): RawConfig {
   const prefix = `${PROJECT}:`;
   const values: Record<string, string> = {};
+  const otherKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = value;
+    else otherKeys.push(fullKey);
   }
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(values).filter((k) => runtime.isConfigSecret(prefix + k)));
-  return { stack: pulumi.getStack(), values, secretKeys };
+  return { stack: pulumi.getStack(), values, secretKeys, otherKeys };
 }
 
 /**
@@ -47,7 +63,30 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
   const plain: Record<string, unknown> = {};
   const secretValues: Partial<Record<SecretKey, string>> = {};
 
+  for (const fullKey of raw.otherKeys ?? []) {
+    const namespace = fullKey.split(":")[0];
+    if (!(OTHER_CONFIG_NAMESPACES as readonly string[]).includes(namespace)) {
+      problems.push({
+        source,
+        path: fullKey,
+        message: `unknown config namespace "${namespace}"; allowed: ${[PROJECT, ...OTHER_CONFIG_NAMESPACES].join(", ")} (is it a typo of "${PROJECT}"?)`,
+      });
+    }
+  }
+
   for (const [key, text] of Object.entries(raw.values)) {
+    if (!(key in SECRETS) && raw.secretKeys.has(key)) {
+      // Never parsed nor echoed: the user marked it secret.
+      problems.push({
+        source,
+        path: `${PROJECT}:${key}`,
+        message:
+          key in stackConfigShape
+            ? `is not a secret; set it in plaintext with "pulumi config set ${key} <value>" (given a secret value, not shown)`
+            : `unknown secret key; allowed secret keys: ${Object.keys(SECRETS).join(", ")} (given a secret value, not shown)`,
+      });
+      continue;
+    }
     if (key in SECRETS) {
       const secret = SECRETS[key as SecretKey];
       if (!raw.secretKeys.has(key)) {
@@ -66,7 +105,23 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
         secretValues[key as SecretKey] = text;
       }
     } else {
-      plain[key] = parseValue(text);
+      const value = parseValue(text);
+      const forbidden = forbiddenKeyPath(value);
+      if (forbidden !== undefined) {
+        problems.push({
+          source,
+          path: `${PROJECT}:${key}${forbidden}`,
+          message:
+            "expected a config field; given a reserved key (__proto__, constructor, prototype)",
+        });
+      } else {
+        Object.defineProperty(plain, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     }
   }
 
@@ -80,7 +135,7 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
     }
   }
 
-  const config = withDefaults(plain, source, problems);
+  const config = withDefaults(plain, raw.stack, source, problems);
   if (problems.length > 0 || config === undefined) {
     throw new InvalidInputError(`Invalid config for stack "${raw.stack}"`, problems);
   }
@@ -102,27 +157,67 @@ function parseValue(text: string): unknown {
   return text;
 }
 
+/** The path below a config value of the first key such as `__proto__`, e.g. `.a.__proto__`. */
+function forbiddenKeyPath(value: unknown, path = ""): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const here = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
+    if (!Array.isArray(value) && FORBIDDEN_KEYS.has(k)) return here;
+    const below = forbiddenKeyPath(v, here);
+    if (below !== undefined) return below;
+  }
+  return undefined;
+}
+
+/**
+ * The stack's environment. A stack named after an environment is that environment: its
+ * `environment` key may only repeat it. Any other stack name must set `environment`.
+ */
+function environmentOf(
+  stack: string,
+  given: unknown,
+  source: string,
+  problems: Problem[],
+): Environment | undefined {
+  const byName = (ENVIRONMENTS as readonly string[]).includes(stack)
+    ? (stack as Environment)
+    : undefined;
+  if (byName !== undefined) {
+    if (given !== undefined && given !== byName) {
+      problems.push({
+        source,
+        path: `${PROJECT}:environment`,
+        message: `expected "${byName}" or nothing: the stack "${stack}" is the ${byName} environment; given ${describeValue(given)}`,
+      });
+    }
+    return byName;
+  }
+  const parsed = z.enum(ENVIRONMENTS).safeParse(given);
+  if (parsed.success) return parsed.data;
+  problems.push({
+    source,
+    path: `${PROJECT}:environment`,
+    message: `expected one of ${ENVIRONMENTS.map((e) => `"${e}"`).join(", ")} (the stack "${stack}" is not named after an environment); given ${describeValue(given)}`,
+  });
+  return undefined;
+}
+
 function withDefaults(
   plain: Record<string, unknown>,
+  stack: string,
   source: string,
   problems: Problem[],
 ): StackConfig | undefined {
-  const environment = z.enum(ENVIRONMENTS).safeParse(plain.environment);
-  if (!environment.success) {
-    problems.push({
-      source,
-      path: `${PROJECT}:environment`,
-      message: `expected one of ${ENVIRONMENTS.map((e) => `"${e}"`).join(", ")}; given ${describeValue(plain.environment)}`,
-    });
-    // Still report the other keys' problems, against the production rules (the stricter).
-  }
-  const defaults = ENVIRONMENT_DEFAULTS[environment.success ? environment.data : "production"];
-  const merged = deepMerge(defaults, plain);
+  const environment = environmentOf(stack, plain.environment, source, problems);
+  // Without an environment, the other keys are still checked, against production's (stricter) rules.
+  const defaults = ENVIRONMENT_DEFAULTS[environment ?? "production"];
+  const merged = deepMerge(defaults, { ...plain, environment: environment ?? plain.environment });
   const result = stackConfigSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
-    const issues = environment.success
-      ? result.error.issues
-      : result.error.issues.filter((i) => i.path[0] !== "environment");
+    const issues =
+      environment !== undefined
+        ? result.error.issues
+        : result.error.issues.filter((i) => i.path[0] !== "environment");
     problems.push(
       ...problemsFromZod(source, new z.ZodError(issues), {
         pathPrefix: `${PROJECT}:`,
@@ -138,7 +233,15 @@ function withDefaults(
 export function deepMerge(base: unknown, override: unknown): unknown {
   if (isPlainObject(base) && isPlainObject(override)) {
     const result: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(override)) result[k] = deepMerge(base[k], v);
+    for (const [k, v] of Object.entries(override)) {
+      // defineProperty: a key named __proto__ stays a key (and is then refused as unknown).
+      Object.defineProperty(result, k, {
+        value: deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return result;
   }
   return override === undefined ? base : override;

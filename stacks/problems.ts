@@ -61,6 +61,17 @@ export function problemsFromZod(
         message: `unknown key${hint}`,
       }));
     }
+    if (issue.code === "invalid_key") {
+      // A record key that breaks the key rule: the inner issue says what is allowed.
+      const inner = (issue as { issues?: z.core.$ZodIssue[] }).issues?.[0];
+      return [
+        {
+          source,
+          path: joinPath(options.pathPrefix, issue.path),
+          message: `${inner === undefined ? "invalid key" : describeIssue(inner)}; given the key ${describeValue(issue.path.at(-1))}`,
+        },
+      ];
+    }
     const path = joinPath(options.pathPrefix, issue.path);
     const secret = (options.secretPaths ?? []).some((s) => path === s || path.startsWith(`${s}.`));
     const input = (issue as { input?: unknown }).input;

@@ -182,6 +182,7 @@ export const stackConfigShape = {
 
 /** Cross-field rules that depend on the environment; each section adds its pure rule function. */
 export const stackConfigSchema = z.strictObject(stackConfigShape).superRefine((config, ctx) => {
+  for (const issue of imageTagRules(config)) ctx.addIssue({ code: "custom", ...issue });
   for (const issue of tigerbeetleRules(config.environment, config.tigerbeetle)) {
     ctx.addIssue({
       code: "custom",
@@ -192,3 +193,35 @@ export const stackConfigSchema = z.strictObject(stackConfigShape).superRefine((c
   }
 });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** Image tags that move: refused in production, where what runs must be what was reviewed. */
+export const MOVING_TAGS = ["latest"] as const;
+
+/** Production runs no image under a moving tag (the policy pack checks it again at preview). */
+export function imageTagRules(
+  config: Pick<
+    StackConfig,
+    "environment" | "agentSociety" | "agentRuntime" | "connector" | "tigerbeetle" | "agents"
+  >,
+): { path: PropertyKey[]; input: string; message: string }[] {
+  if (config.environment !== "production") return [];
+  const tags: [PropertyKey[], string | undefined][] = [
+    [["agentSociety", "imageTag"], config.agentSociety.imageTag],
+    [["agentRuntime", "imageTag"], config.agentRuntime.imageTag],
+    [["connector", "imageTag"], config.connector.imageTag],
+    [["tigerbeetle", "imageTag"], config.tigerbeetle.imageTag],
+    ...Object.entries(config.agents.overrides).map(
+      ([genus, o]): [PropertyKey[], string | undefined] => [
+        ["agents", "overrides", genus, "imageTag"],
+        o.imageTag,
+      ],
+    ),
+  ];
+  return tags
+    .filter(([, tag]) => tag !== undefined && (MOVING_TAGS as readonly string[]).includes(tag))
+    .map(([path, tag]) => ({
+      path,
+      input: tag!,
+      message: `expected a fixed tag in production, not ${MOVING_TAGS.map((t) => `"${t}"`).join(" or ")}`,
+    }));
+}

@@ -33,6 +33,10 @@ export const ioUringSeccompSchema = z
         /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.json$/,
         'expected a relative profile path such as "profiles/io-uring.json"',
       )
+      .refine(
+        (path) => !path.split("/").some((part) => part === "." || part === ".."),
+        'expected a path without "." or ".." segments (the kubelet refuses them)',
+      )
       .optional(),
   })
   .superRefine((value, ctx) => {
@@ -83,6 +87,9 @@ export const tigerbeetleSchema = z.strictObject({
 });
 export type TigerBeetleConfig = z.infer<typeof tigerbeetleSchema>;
 
+/** The smallest memory limit of a replica in any environment (see `cacheGridSize`). */
+export const MIN_MEMORY = "1Gi";
+
 /** A rule violation at a path below `tigerbeetle`. */
 export interface RuleIssue {
   readonly path: readonly string[];
@@ -93,6 +100,14 @@ export interface RuleIssue {
 /** The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. */
 export function tigerbeetleRules(environment: string, tb: TigerBeetleConfig): RuleIssue[] {
   const issues: RuleIssue[] = [];
+  const limit = parseQuantity(tb.resources.limits.memory);
+  if (limit !== undefined && limit < parseQuantity(MIN_MEMORY)!) {
+    issues.push({
+      path: ["resources", "limits", "memory"],
+      input: tb.resources.limits.memory,
+      message: `expected at least ${MIN_MEMORY} per replica (--cache-grid takes at least 256MiB, and TigerBeetle needs as much again beside it)`,
+    });
+  }
   if (environment !== "production") return issues;
   if (tb.replicaCount < 3) {
     issues.push({

@@ -149,7 +149,7 @@ describe("offline render", () => {
     assert.equal(result.status, 1);
     assert.equal(
       result.stderr,
-      "There is no Pulumi.prod.yaml; the stacks are: production, staging\n",
+      'There is no stack "prod" (a stack name, not a path); the stacks are: production, staging\n',
     );
   });
 });

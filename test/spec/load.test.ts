@@ -121,7 +121,7 @@ describe("spec loading", () => {
       'b.md: networkPolicy.peers: unknown field; allowed fields of networkPolicy: allowEgress, allowedPeers; given ["L"]',
       'b.md: colour: unknown field; allowed fields: genus, name, image, replicas, resources, sidecar, entrypoint, config, networkPolicy; given "red"',
       "c.md: genus: expected string; given nothing",
-      "d.md: (frontmatter): expected valid YAML; given text that does not parse (unexpected end of the stream within a flow collection, line 3 of the file)",
+      "d.md: (frontmatter): expected valid YAML; given text that does not parse (Flow sequence in block collection must be sufficiently indented and end with a ], line 2 of the file)",
       "e.md: (body): expected a markdown body below the frontmatter that documents the agent; given nothing",
       'f.md: (frontmatter): expected a YAML mapping of fields; given ["just","a list"]',
     ]);

@@ -118,7 +118,7 @@ describe("stack config", () => {
       }),
     );
     assert.deepEqual(problems, [
-      'Pulumi.staging.yaml: agent-platform:environment: expected one of "staging", "production"; given "prod"',
+      'Pulumi.staging.yaml: agent-platform:environment: expected "staging" or nothing: the stack "staging" is the staging environment; given "prod"',
       'Pulumi.staging.yaml: agent-platform:namespaceSuffix: expected "" or a suffix such as "-staging" (lower case, at most 21 characters); given "_Staging"',
       'Pulumi.staging.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
       'Pulumi.staging.yaml: agent-platform:agentSociety.imageTag: expected an image tag such as "1.4.2"; given "bad tag"',

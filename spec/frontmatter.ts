@@ -1,0 +1,238 @@
+import {
+  Alias,
+  Document,
+  Node,
+  Pair,
+  Scalar,
+  YAMLMap,
+  YAMLSeq,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+} from "yaml";
+
+/**
+ * Agent spec files as data, never code.
+ *
+ * A spec is `---`, YAML, `---`, then markdown. This module splits it and reads the YAML with the
+ * `yaml` package as YAML 1.2 (core schema) into plain data, and nothing else:
+ *
+ * - No engines. The opening line must be exactly `---`: gray-matter's `---js` / `---javascript`
+ *   (which ran the frontmatter through `eval`) is refused, and no parser but YAML is ever called.
+ * - No tags but the core schema's: an unresolved tag (`!!js/function`, `!custom`) is refused.
+ * - Bounded: a file of at most `MAX_SPEC_BYTES`, at most `MAX_NODES` values after alias expansion
+ *   (a "billion laughs" file is refused at once), nesting at most `MAX_DEPTH` deep.
+ * - Values as written: YAML 1.2 has no sexagesimal numbers, octal `010` or `1_000`; `config`
+ *   values keep their source text (`0x1F` stays `"0x1F"`, `1.0` stays `"1.0"`), and a number
+ *   anywhere else must be written in plain decimal. NUL and other control characters are refused.
+ * - Duplicate keys and keys such as `__proto__` are refused; maps become objects with own
+ *   properties only.
+ * - A UTF-8 byte order mark and CRLF line ends are accepted.
+ */
+
+/** Largest spec file, in bytes. The shipped specs are under 2 KiB. */
+export const MAX_SPEC_BYTES = 64 * 1024;
+/** Most values (scalars, maps, lists, counted again for each alias use) in one frontmatter. */
+export const MAX_NODES = 5000;
+/** Deepest nesting of maps and lists. */
+export const MAX_DEPTH = 20;
+
+/** One thing wrong with a file's frontmatter; `path` is the field, or a `(...)` marker. */
+export interface FrontmatterProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type FrontmatterResult =
+  | { readonly ok: true; readonly data: unknown; readonly body: string }
+  | { readonly ok: false; readonly problems: FrontmatterProblem[] };
+
+/** Keys that would reach an object's prototype machinery; refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Plain decimal, as JSON writes numbers. */
+const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
+/** C0 controls but tab and line feed, DEL, and C1 controls. */
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+/** Splits and parses a spec file's text. Never throws for any input. */
+export function parseFrontmatter(text: string): FrontmatterResult {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_SPEC_BYTES) {
+    return fail("(file)", `expected at most ${MAX_SPEC_BYTES} bytes; given ${bytes} bytes`);
+  }
+  const content = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const lines = content.split(/\r?\n/);
+  const first = lines[0].trimEnd();
+  if (first !== "---") {
+    if (first.startsWith("---")) {
+      return fail(
+        "(frontmatter)",
+        `expected the first line to be exactly "---" (frontmatter is read as YAML only; no other language or engine runs); given ${JSON.stringify(first.slice(0, 40))}`,
+      );
+    }
+    return fail(
+      "(frontmatter)",
+      'expected YAML frontmatter between "---" lines at the top of the file, with at least "genus"; given a file without frontmatter',
+    );
+  }
+  const end = lines.findIndex((line, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(line));
+  if (end === -1) {
+    return fail("(frontmatter)", 'expected a closing "---" line after the frontmatter; given none');
+  }
+  const yamlText = lines.slice(1, end).join("\n");
+  const body = lines.slice(end + 1).join("\n");
+
+  let document: Document.Parsed;
+  try {
+    document = parseDocument(yamlText, {
+      version: "1.2",
+      schema: "core",
+      customTags: [],
+      merge: false,
+      uniqueKeys: true,
+      prettyErrors: true,
+    });
+  } catch (error) {
+    return fail(
+      "(frontmatter)",
+      `expected valid YAML; given text that does not parse (${String(error)})`,
+    );
+  }
+  const syntax = [...document.errors, ...document.warnings];
+  if (syntax.length > 0) {
+    return {
+      ok: false,
+      problems: syntax.map((e) => ({
+        path: "(frontmatter)",
+        // linePos is 1-based within the frontmatter, which starts on the file's second line.
+        message: `${e.code === "TAG_RESOLVE_FAILED" ? "expected plain YAML data" : "expected valid YAML"}; given text that does not parse (${describeYamlError(e.code, e.message)}, line ${(e.linePos?.[0].line ?? 0) + 1} of the file)`,
+      })),
+    };
+  }
+  const reader = new Reader(document);
+  const data = reader.read(document.contents, [], 0);
+  if (reader.problems.length > 0) return { ok: false, problems: reader.problems };
+  return { ok: true, data: data ?? null, body };
+}
+
+function fail(path: string, message: string): FrontmatterResult {
+  return { ok: false, problems: [{ path, message }] };
+}
+
+function describeYamlError(code: string, message: string): string {
+  const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  if (code === "TAG_RESOLVE_FAILED") {
+    return `the tag ${first.replace(/^Unresolved tag:?\s*/, "")} is not allowed: only plain YAML values are`;
+  }
+  if (code === "DUPLICATE_KEY") return "a key appears twice in one mapping";
+  return first;
+}
+
+/** Turns the YAML tree into plain data, counting every value it visits. */
+class Reader {
+  readonly problems: FrontmatterProblem[] = [];
+  private nodes = 0;
+  private stopped = false;
+
+  constructor(private readonly document: Document.Parsed) {}
+
+  read(node: Node | Pair | null | undefined, path: readonly string[], depth: number): unknown {
+    if (this.stopped || node === null || node === undefined) return null;
+    if (++this.nodes > MAX_NODES) {
+      return this.stop(
+        `expected at most ${MAX_NODES} values, aliases counted each time they are used; given more`,
+      );
+    }
+    if (depth > MAX_DEPTH)
+      return this.stop(`expected nesting at most ${MAX_DEPTH} deep; given deeper`);
+    if (isAlias(node)) return this.read((node as Alias).resolve(this.document), path, depth);
+    if (isMap(node)) return this.readMap(node as YAMLMap, path, depth);
+    if (isSeq(node)) {
+      return (node as YAMLSeq).items.map((item, i) =>
+        this.read(item as Node, [...path, `[${i}]`], depth + 1),
+      );
+    }
+    if (isScalar(node)) return this.readScalar(node as Scalar, path);
+    return this.stop("expected plain YAML data; given a value of another kind");
+  }
+
+  private readMap(map: YAMLMap, path: readonly string[], depth: number): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    for (const pair of map.items) {
+      if (!isScalar(pair.key) || typeof (pair.key as Scalar).value === "object") {
+        this.add(path, "expected text keys only; given a key that is a map or a list");
+        continue;
+      }
+      const key = keyText(pair.key as Scalar);
+      if (FORBIDDEN_KEYS.has(key)) {
+        this.add(
+          [...path, key],
+          `expected a field name; given the reserved key ${JSON.stringify(key)}`,
+        );
+        continue;
+      }
+      const value = this.read(pair.value as Node | null, [...path, key], depth + 1);
+      // An own property even for odd keys: nothing reaches Object.prototype.
+      Object.defineProperty(result, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return result;
+  }
+
+  private readScalar(scalar: Scalar, path: readonly string[]): unknown {
+    const value = scalar.value;
+    const source = scalar.source ?? String(value);
+    if (typeof value === "string") {
+      const control = CONTROL.exec(value);
+      if (control !== null) {
+        const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+        this.add(
+          path,
+          `expected text without control characters; given U+${code} at character ${control.index + 1}`,
+        );
+      }
+      return value;
+    }
+    // Inside `config`, values are environment variable text: keep what the user wrote.
+    if (path[0] === "config" && path.length === 2 && value !== null && scalar.type === "PLAIN") {
+      return source;
+    }
+    if (typeof value === "number" && !DECIMAL.test(source)) {
+      this.add(path, `expected a number in plain decimal, such as 10; given ${source}`);
+    }
+    return value;
+  }
+
+  private add(path: readonly string[], message: string): void {
+    this.problems.push({ path: fieldPath(path), message });
+  }
+
+  private stop(message: string): null {
+    this.stopped = true;
+    this.problems.push({ path: "(frontmatter)", message });
+    return null;
+  }
+}
+
+/** `networkPolicy.allowedPeers[1]`: keys joined by dots, list indexes in brackets. */
+function fieldPath(path: readonly string[]): string {
+  if (path.length === 0) return "(frontmatter)";
+  return path.reduce(
+    (acc, part) => (part.startsWith("[") || acc === "" ? acc + part : `${acc}.${part}`),
+    "",
+  );
+}
+
+/** A key as written: plain keys keep their source (`010` stays `010`). */
+function keyText(key: Scalar): string {
+  if (key.type === "PLAIN" && key.source !== undefined) return key.source;
+  return String(key.value);
+}
