@@ -1,0 +1,185 @@
+import { strict as assert } from "assert";
+import { RawConfig, loadStackConfig } from "../../stacks/config";
+import { loadInputs } from "../../stacks/inputs";
+import { InvalidInputError } from "../../stacks/problems";
+import { SECRETS } from "../../stacks/secrets";
+import { readStackFile } from "../../scripts/stack-file";
+import { spec, specDir } from "../spec/helpers";
+import { DEFAULT_SPEC_DIR } from "../../spec/load";
+
+const KEY = "a".repeat(64);
+const SECRET_VALUE = "do-not-print-me";
+
+/** A stack file as the CLI would pass it, secrets set, after `change`. */
+function raw(
+  stack: "staging" | "production",
+  change: (values: Record<string, string>, secretKeys: Set<string>) => void = () => {},
+  otherKeys: string[] = [],
+): RawConfig {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(readStackFile(stack).config))
+    values[k.replace("agent-platform:", "")] = v;
+  for (const key of Object.keys(SECRETS)) values[key] = KEY;
+  const secretKeys = new Set<string>(Object.keys(SECRETS));
+  change(values, secretKeys);
+  return { stack, values, secretKeys, otherKeys };
+}
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof InvalidInputError, String(error));
+    assert.ok(!error.message.includes(SECRET_VALUE), "a secret value was printed");
+    return error.problems.map((p) => `${p.source}: ${p.path}: ${p.message}`);
+  }
+  throw new Error("expected the input to be refused");
+}
+
+const edit = (json: string, change: (o: Record<string, any>) => void) => {
+  const object = JSON.parse(json) as Record<string, any>;
+  change(object);
+  return JSON.stringify(object);
+};
+
+describe("stack config: careless and hostile input", () => {
+  const cases: [string, () => RawConfig, string[]][] = [
+    [
+      "production's file claiming to be staging",
+      () => raw("production", (v) => (v.environment = "staging")),
+      [
+        'Pulumi.production.yaml: agent-platform:environment: expected "production" or nothing: the stack "production" is the production environment; given "staging"',
+      ],
+    ],
+    [
+      "a mistyped project prefix",
+      () => raw("staging", () => {}, ["agent-platfrom:logLevel", "kubernetes:context"]),
+      [
+        'Pulumi.staging.yaml: agent-platfrom:logLevel: unknown config namespace "agent-platfrom"; allowed: agent-platform, kubernetes, pulumi (is it a typo of "agent-platform"?)',
+      ],
+    ],
+    [
+      "a __proto__ key that would supply clusterId",
+      () =>
+        raw("production", (v) => {
+          v.tigerbeetle = edit(v.tigerbeetle, (t) => delete t.clusterId).replace(
+            /^\{/,
+            '{"__proto__":{"clusterId":"0"},',
+          );
+        }),
+      [
+        "Pulumi.production.yaml: agent-platform:tigerbeetle.__proto__: expected a config field; given a reserved key (__proto__, constructor, prototype)",
+        "Pulumi.production.yaml: agent-platform:tigerbeetle.clusterId: expected string; given nothing",
+      ],
+    ],
+    [
+      "a secure: value on a key that is not a secret",
+      () =>
+        raw("staging", (v, secret) => {
+          v.logLevel = SECRET_VALUE;
+          secret.add("logLevel");
+        }),
+      [
+        'Pulumi.staging.yaml: agent-platform:logLevel: is not a secret; set it in plaintext with "pulumi config set logLevel <value>" (given a secret value, not shown)',
+      ],
+    ],
+    [
+      "a mistyped secret key",
+      () =>
+        raw("staging", (v, secret) => {
+          v.nostrSecretKy = SECRET_VALUE;
+          secret.add("nostrSecretKy");
+        }),
+      [
+        "Pulumi.staging.yaml: agent-platform:nostrSecretKy: unknown secret key; allowed secret keys: nostrSecretKey, connectorAdminApiKey, btpAuthToken (given a secret value, not shown)",
+      ],
+    ],
+    [
+      "latest tags in production",
+      () =>
+        raw("production", (v) => {
+          v.connector = edit(v.connector, (c) => (c.imageTag = "latest"));
+          v.agents = edit(v.agents, (a) => (a.overrides.B = { imageTag: "latest" }));
+        }),
+      [
+        'Pulumi.production.yaml: agent-platform:connector.imageTag: expected a fixed tag in production, not "latest"; given "latest"',
+        'Pulumi.production.yaml: agent-platform:agents.overrides.B.imageTag: expected a fixed tag in production, not "latest"; given "latest"',
+      ],
+    ],
+    [
+      "a seccomp profile path with ..",
+      () =>
+        raw("staging", (v) => {
+          v.tigerbeetle = edit(v.tigerbeetle, (t) => {
+            t.seccomp = { type: "localhost", localhostProfile: "../../etc/io-uring.json" };
+          });
+        }),
+      [
+        'Pulumi.staging.yaml: agent-platform:tigerbeetle.seccomp.localhostProfile: expected a path without "." or ".." segments (the kubelet refuses them); given "../../etc/io-uring.json"',
+      ],
+    ],
+    [
+      "a TigerBeetle memory limit too small for its cache grid",
+      () =>
+        raw("staging", (v) => {
+          v.tigerbeetle = edit(v.tigerbeetle, (t) => {
+            t.resources = {
+              requests: { cpu: "1", memory: "100Mi" },
+              limits: { cpu: "1", memory: "100Mi" },
+            };
+          });
+        }),
+      [
+        'Pulumi.staging.yaml: agent-platform:tigerbeetle.resources.limits.memory: expected at least 1Gi per replica (--cache-grid takes at least 256MiB, and TigerBeetle needs as much again beside it); given "100Mi"',
+      ],
+    ],
+    [
+      "genera of two unknown forms in agents.overrides",
+      () =>
+        raw("staging", (v) => {
+          v.agents = JSON.stringify({ deploy: "all", overrides: { x: {}, yy: {} } });
+        }),
+      [
+        'Pulumi.staging.yaml: agent-platform:agents.overrides.x: expected a genus: one capital letter A-Z, or "Psi"; given the key "x"',
+        'Pulumi.staging.yaml: agent-platform:agents.overrides.yy: expected a genus: one capital letter A-Z, or "Psi"; given the key "yy"',
+      ],
+    ],
+  ];
+
+  for (const [what, input, expected] of cases) {
+    it(`refuses ${what}, by key, without echoing secrets`, () => {
+      assert.deepEqual(
+        problems(() => loadStackConfig(input())),
+        expected,
+      );
+    });
+  }
+
+  it("lists config, spec and agents-config problems in one error", () => {
+    const dir = specDir({
+      "b.md": spec("genus: B\nnetworkPolicy: { allowedPeers: [Q, R] }"),
+      "l.md": spec("genus: L\nreplicas: eleven"),
+    });
+    const staging = raw("staging", (v) => (v.logLevel = "loud"));
+    assert.deepEqual(
+      problems(() => loadInputs(staging, dir)).map((p) => p.replace(/^.*\/(\w\.md)/, "$1")),
+      [
+        'Pulumi.staging.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
+        'l.md: replicas: expected number; given "eleven"',
+        'b.md: networkPolicy.allowedPeers[0]: expected the genus of an agent with a spec ("B"); given "Q"',
+        'b.md: networkPolicy.allowedPeers[1]: expected the genus of an agent with a spec ("B"); given "R"',
+      ],
+    );
+    // With valid specs, unknown genera in overrides are listed together too.
+    const overrides = raw("staging", (v) => {
+      v.agents = JSON.stringify({ deploy: "all", overrides: { Q: {}, R: {} } });
+    });
+    assert.deepEqual(
+      problems(() => loadInputs(overrides, DEFAULT_SPEC_DIR)),
+      [
+        'Pulumi.staging.yaml: agent-platform:agents.overrides.Q: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "Q"',
+        'Pulumi.staging.yaml: agent-platform:agents.overrides.R: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "R"',
+      ],
+    );
+  });
+});
