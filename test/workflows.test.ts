@@ -99,6 +99,11 @@ describe("GitHub Actions workflows", () => {
       assert.equal(preview.needs, "test");
       assert.deepEqual(preview.strategy.matrix, { stack: ["staging", "production"] });
       assert.deepEqual(preview.permissions, { contents: "read", "pull-requests": "write" });
+      // The branch's code runs here: each stack's secrets come from its own environment, and
+      // preview-production hands them out only after a reviewer approves.
+      assert.equal(preview.environment, "preview-${{ matrix.stack }}");
+      assert.ok(JSON.stringify(preview).includes("${{ secrets.KUBECONFIG }}"));
+      assert.ok(!JSON.stringify(preview).includes("KUBECONFIG_PRODUCTION"));
       assert.deepEqual(preview.env, {
         PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
       });
