@@ -61,6 +61,7 @@ export function readStackFile(stack: string): StackFileConfig {
     version: "1.2",
     schema: "core",
     customTags: [],
+    resolveKnownTags: false,
     merge: false,
     uniqueKeys: true,
   });
@@ -110,7 +111,17 @@ export function readStackFile(stack: string): StackFileConfig {
       secretKeys.push(key);
       continue;
     }
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    try {
+      config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    } catch {
+      throw new InvalidInputError(`Cannot read ${name}`, [
+        {
+          source: name,
+          path: key,
+          message: "expected plain YAML data; given an alias that contains itself",
+        },
+      ]);
+    }
   }
   for (const secret of Object.values(SECRETS)) {
     const fullKey = `${PROJECT}:${secret.key}`;

@@ -92,6 +92,7 @@ export function parseFrontmatter(text: string): FrontmatterResult {
       version: "1.2",
       schema: "core",
       customTags: [],
+      resolveKnownTags: false,
       merge: false,
       uniqueKeys: true,
       prettyErrors: true,

@@ -87,7 +87,7 @@ describe("commands: careless and hostile input", function () {
     assert.equal(fs.readFileSync(file, "utf8"), "keep me");
   });
 
-  it("a stack file with a YAML error or a duplicated key is named, its text never printed", () => {
+  it("a stack file with a YAML error, a duplicated key or a self-containing alias is named, its text never printed", () => {
     const broken = `config:\n  agent-platform:nostrSecretKey:\n    secure: ${CIPHERTEXT}\n  agent-platform:logLevel: [debug\n`;
     const duplicated = `config:\n  agent-platform:environment: staging\n  agent-platform:nostrSecretKey:\n    secure: ${CIPHERTEXT}\n  agent-platform:environment: production\n`;
     const cases: [string, string, string][] = [
@@ -104,6 +104,12 @@ describe("commands: careless and hostile input", function () {
           "  - Pulumi.hostile-duplicate.yaml: line 5: expected valid YAML; given text that does not parse (a key appears twice in one mapping)\n",
       ],
     ];
+    cases.push([
+      "hostile-alias",
+      "config:\n  agent-platform:agents: &a [*a]\n",
+      "Cannot read Pulumi.hostile-alias.yaml (1 problem); nothing was deployed:\n" +
+        "  - Pulumi.hostile-alias.yaml: agent-platform:agents: expected plain YAML data; given an alias that contains itself\n",
+    ]);
     for (const [stack, text, expected] of cases) {
       const result = withStackFile(stack, text, () => run("render", "--stack", stack));
       assert.equal(result.status, 1);

@@ -63,6 +63,18 @@ describe("spec files are data, never code", () => {
       ],
     ],
     [
+      "a YAML 1.1 tag such as !!binary",
+      spec("genus: B\nconfig:\n  blob: !!binary aGk="),
+      [
+        "(frontmatter): expected plain YAML data; given text that does not parse (the tag tag:yaml.org,2002:binary is not allowed: only plain YAML values are, line 4 of the file)",
+      ],
+    ],
+    [
+      "an alias that contains itself",
+      spec("genus: B\nloop: &a [*a]"),
+      [`(frontmatter): expected nesting at most 20 deep; given deeper`],
+    ],
+    [
       "a billion laughs",
       spec(billionLaughs),
       [
