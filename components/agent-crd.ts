@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { AGENT_QUANTITY_PATTERN } from "../spec/schema";
 import { GENUS_PATTERN } from "../stacks/schema";
 import { appLabels, commonAnnotations } from "./shared/labels";
 
@@ -9,7 +10,8 @@ export const AGENT_VERSION = "v1";
 export const AGENT_API_VERSION = `${AGENT_GROUP}/${AGENT_VERSION}`;
 export const AGENT_KIND = "Agent";
 
-const quantity: JSONSchemaProps = { type: "string", pattern: "^[0-9.]+(m|Ki|Mi|Gi|Ti|k|M|G|T)?$" };
+/** The spec loader checks the same pattern, so the API server never refuses what it accepted. */
+const quantity: JSONSchemaProps = { type: "string", pattern: AGENT_QUANTITY_PATTERN.source };
 const compute: JSONSchemaProps = {
   type: "object",
   required: ["cpu", "memory"],

@@ -149,7 +149,10 @@ export class AgentSociety extends pulumi.ComponentResource {
       `${name}-pdb`,
       {
         metadata: { name: objectName, ...meta },
-        spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(app) } },
+        spec: {
+          ...disruptionRule(args.settings.replicas),
+          selector: { matchLabels: selectorLabels(app) },
+        },
       },
       child,
     );
@@ -158,4 +161,14 @@ export class AgentSociety extends pulumi.ComponentResource {
 
     this.registerOutputs({});
   }
+}
+
+/**
+ * Story 23.2's `minAvailable: 1` where it is safe: with two or more replicas a drain evicts one
+ * pod at a time and one always serves. With one replica (staging) `minAvailable: 1` would block
+ * every drain and node upgrade for good, so the budget becomes `maxUnavailable: 1`: the pod may
+ * be evicted, and the Deployment starts it again elsewhere.
+ */
+export function disruptionRule(replicas: number): { minAvailable: 1 } | { maxUnavailable: 1 } {
+  return replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 };
 }

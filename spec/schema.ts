@@ -54,12 +54,20 @@ const imageSchema = z.string().refine((image) => {
   return match !== null && (match[2] !== undefined || match[3] !== undefined);
 }, 'expected an image with a tag or digest, such as "python:3.12-slim"');
 
+/**
+ * The quantities an agent spec may write: decimal digits with an optional fraction and one of the
+ * suffixes the Agent CRD allows. The CRD's openAPI schema uses this same pattern, so a spec that
+ * passes here is never refused by the API server halfway through `pulumi up` (`1e3`, `+1`,
+ * `100u` are valid Kubernetes quantities, but not Agent quantities).
+ */
+export const AGENT_QUANTITY_PATTERN = /^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+
 const quantity = (what: "CPU" | "memory") =>
   z
     .string()
     .refine(
-      isNonNegativeQuantity,
-      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'}`,
+      (text) => AGENT_QUANTITY_PATTERN.test(text) && isNonNegativeQuantity(text),
+      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'} (digits, an optional fraction, and one of m, k, M, G, T, Ki, Mi, Gi, Ti)`,
     );
 
 /**
@@ -77,7 +85,8 @@ const specResourcesSchema = z
   .superRefine((value, ctx) => {
     for (const dimension of ["cpu", "memory"] as const) {
       const limitText = value.limits?.[dimension];
-      if (limitText === undefined) continue;
+      if (limitText === undefined || !AGENT_QUANTITY_PATTERN.test(limitText)) continue;
+      if (!AGENT_QUANTITY_PATTERN.test(value[dimension])) continue;
       const request = parseQuantity(value[dimension]);
       const limit = parseQuantity(limitText);
       if (request !== undefined && limit !== undefined && request > limit) {

@@ -34,6 +34,12 @@ export const FLOWS: readonly Flow[] = [
     why: "middleware calls business logic (POST /handle-payment)",
   },
   {
+    from: "agentRuntime",
+    to: "agentSociety",
+    port: PORTS.agentSocietyWs,
+    why: "middleware subscribes to the Nostr relay (Story 23.2's relay NetworkPolicy)",
+  },
+  {
     from: "agentSociety",
     to: "agentSociety",
     port: PORTS.agentSocietyWs,

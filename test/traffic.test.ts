@@ -42,6 +42,15 @@ describe("traffic matrix", () => {
       assert.deepEqual(platformMatrix(manifests, stack), platform(stack).expected);
     });
 
+    it(`${stack}: agent-runtime reaches the relay on 7100, as Story 23.2's policy allows`, async () => {
+      const { manifests } = await render(stack);
+      const suffix = SUFFIX[stack];
+      assert.ok(
+        platformMatrix(manifests, stack).includes(`agent-runtime -> agent-society:7100/TCP`),
+        `agent-runtime${suffix} -> agent-society${suffix}:7100`,
+      );
+    });
+
     it(`${stack}: no kgents agent and no platform service can reach each other`, async () => {
       const { manifests } = await render(stack);
       const { namespaces } = platform(stack);

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { disruptionRule } from "../../components/agent-society";
 import { Manifest } from "../../scripts/render-lib";
 import { at, editedObject, one, ofKind, render } from "../harness";
 
@@ -254,8 +255,15 @@ for (const stack of ["staging", "production"] as const) {
           from: [peer(want.runtimeNamespace, "agent-runtime")],
           ports: [{ protocol: "TCP", port: 3100 }],
         },
-        // Peer relays: the staging rule selects the staging namespace (the story's overlay did not).
-        { from: [peer(want.namespace, "agent-society")], ports: [{ protocol: "TCP", port: 7100 }] },
+        // The relay: from agent-runtime (Story 23.2's rule) and from peer relays; the staging rule
+        // selects the staging namespaces (the story's overlay did not).
+        {
+          from: [
+            peer(want.runtimeNamespace, "agent-runtime"),
+            peer(want.namespace, "agent-society"),
+          ],
+          ports: [{ protocol: "TCP", port: 7100 }],
+        },
       ]);
       assert.deepEqual(at(policy, "spec", "egress"), [
         {
@@ -287,9 +295,12 @@ for (const stack of ["staging", "production"] as const) {
       assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     });
 
-    it("AC 8: PodDisruptionBudget minAvailable 1 over the pods", () => {
+    it("AC 8: PodDisruptionBudget minAvailable 1 with two replicas; a single replica stays drainable", () => {
       const pdb = one(manifests, "PodDisruptionBudget", want.name, want.namespace);
-      assert.deepEqual(pdb.spec, { minAvailable: 1, selector: { matchLabels: SELECTOR } });
+      const rule = want.replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 };
+      assert.deepEqual(pdb.spec, { ...rule, selector: { matchLabels: SELECTOR } });
+      assert.deepEqual(disruptionRule(1), { maxUnavailable: 1 });
+      assert.deepEqual(disruptionRule(2), { minAvailable: 1 });
     });
 
     it("ServiceAccount mounts no API token", () => {

@@ -115,6 +115,14 @@ describe("spec files are data, never code", () => {
       ],
     ],
     [
+      "quantities Kubernetes takes but the Agent CRD refuses",
+      spec('genus: B\nresources: { cpu: "1e3", memory: "+1", limits: { cpu: "100u" } }'),
+      ["1e3", "+1", "100u"].map(
+        (q, i) =>
+          `${["resources.cpu", "resources.memory", "resources.limits.cpu"][i]}: expected a ${i === 1 ? "memory" : "CPU"} quantity such as ${i === 1 ? '"256Mi" or "1Gi"' : '"250m" or "0.5"'} (digits, an optional fraction, and one of m, k, M, G, T, Ki, Mi, Gi, Ti); given "${q}"`,
+      ),
+    ],
+    [
       "a file over the size limit",
       spec(`genus: B\nconfig:\n  big: "${"x".repeat(MAX_SPEC_BYTES)}"`),
       [`(file): expected at most ${MAX_SPEC_BYTES} bytes; given ${MAX_SPEC_BYTES + 57} bytes`],

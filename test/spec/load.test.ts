@@ -111,7 +111,7 @@ describe("spec loading", () => {
       'b.md: genus: expected a genus: one capital letter A-Z, or "Psi"; given "b"',
       'b.md: image: expected an image with a tag or digest, such as "python:3.12-slim"; given "python"',
       'b.md: replicas: expected number; given "2"',
-      'b.md: resources.cpu: expected a CPU quantity such as "250m" or "0.5"; given "lots"',
+      'b.md: resources.cpu: expected a CPU quantity such as "250m" or "0.5" (digits, an optional fraction, and one of m, k, M, G, T, Ki, Mi, Gi, Ti); given "lots"',
       'b.md: resources.memory: expected a request no larger than the limit 512Mi; given "1Gi"',
       'b.md: sidecar: expected true, false, or an object with enabled, image, resources; given "yes"',
       'b.md: config.Bad-Key: expected a lower snake case key such as "max_spend"; given the key "Bad-Key"',
