@@ -71,10 +71,15 @@ export const FLOWS: readonly Flow[] = [
   },
 ];
 
-/** The DNS rule every workload gets: UDP and TCP 53 to kube-dns in kube-system. */
+/**
+ * The DNS rule every workload gets: UDP and TCP 53 to kube-dns in kube-system, and to
+ * NodeLocal DNSCache, whose pods run on the host network and answer on the link-local address
+ * 169.254.20.10 (its default), which no pod selector can match.
+ */
 export const DNS = {
   namespace: "kube-system",
   podLabels: { "k8s-app": "kube-dns" },
+  nodeLocalCache: "169.254.20.10/32",
   port: PORTS.dns,
   protocols: ["UDP", "TCP"],
 } as const;

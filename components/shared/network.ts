@@ -19,10 +19,13 @@ export function podsPeer(namespace: string, podLabels: Record<string, string>): 
   };
 }
 
-/** Egress to kube-dns on UDP and TCP 53: every pod that resolves names needs it. */
+/**
+ * Egress to kube-dns, or to NodeLocal DNSCache where a cluster runs it, on UDP and TCP 53: every
+ * pod that resolves names needs it.
+ */
 export function dnsEgressRule(): NetworkPolicyEgressRule {
   return {
-    to: [podsPeer(DNS.namespace, { ...DNS.podLabels })],
+    to: [podsPeer(DNS.namespace, { ...DNS.podLabels }), { ipBlock: { cidr: DNS.nodeLocalCache } }],
     ports: DNS.protocols.map((protocol) => ({ protocol, port: DNS.port })),
   };
 }

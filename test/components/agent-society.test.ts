@@ -272,6 +272,8 @@ for (const stack of ["staging", "production"] as const) {
               namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
               podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
             },
+            // NodeLocal DNSCache on its default link-local address.
+            { ipBlock: { cidr: "169.254.20.10/32" } },
           ],
           ports: [
             { protocol: "UDP", port: 53 },
