@@ -88,7 +88,7 @@ for (const stack of ["staging", "production"] as const) {
         SETTLEMENT_PREFERENCE: "evm",
         SETTLEMENT_THRESHOLD: "1000000",
         TIGERBEETLE_CLUSTER_ID:
-          stack === "production" ? "170141183460469231731687303715884105727" : "48151623420815",
+          stack === "production" ? "174411305360383197744508619207744553274" : "48151623420815",
         LOCAL_DELIVERY_ENABLED: "true",
         LOCAL_DELIVERY_URL: `http://agent-runtime${s}.agent-runtime-core${s}.svc.cluster.local:3100`,
       });

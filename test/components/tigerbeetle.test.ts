@@ -22,7 +22,7 @@ const EXPECTED = {
     namespace: "tigerbeetle",
     suffix: "",
     replicas: 6,
-    clusterId: "170141183460469231731687303715884105727",
+    clusterId: "174411305360383197744508619207744553274",
     memory: "8Gi",
     cacheGrid: "5GiB",
     development: false,
@@ -345,7 +345,7 @@ describe("tigerbeetle: config choices", () => {
   it("bootstrap: true adds one format Job per replica, run once, before every replica", async () => {
     const tigerbeetle = editedObject("production", "tigerbeetle", (v) => (v.bootstrap = true));
     const { manifests, run } = await render("production", { tigerbeetle });
-    const cluster = "170141183460469231731687303715884105727";
+    const cluster = "174411305360383197744508619207744553274";
     const jobs = ofKind(manifests, "Job");
     for (const m of manifests.filter(isBuiltIn))
       assert.deepEqual(schemaErrors(m), [], m.metadata.name);
