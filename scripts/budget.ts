@@ -5,11 +5,12 @@
  * (replicas plus rolling-update surge, logic plus sidecar), what is free, and each agent's
  * share. It runs the stack program offline, as `npm run render` does, and prints the program's
  * own `budgets` output: the figures are the ones `pulumi up` checks and the quotas it creates.
- * A plan over budget prints the program's refusal and exits 1.
+ * A plan over budget prints the table (its `free` column negative where it is over), then the
+ * program's refusal, and exits 1.
  */
 import { parseArgs } from "util";
 import type { BudgetFigures } from "../spec/budget";
-import { DIMENSIONS } from "../spec/budget";
+import { DIMENSIONS, OverBudgetError } from "../spec/budget";
 import { UsageError, runCli } from "./cli";
 import { renderStack } from "./render-lib";
 
@@ -73,8 +74,15 @@ if (require.main === module) {
     if (values.stack === undefined) {
       throw new UsageError("usage: npm run budget -- --stack <staging|production> [--json]");
     }
-    const { outputs } = await renderStack({ stack: values.stack });
-    const budgets = outputs.budgets as BudgetFigures[];
-    console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
+    const show = (budgets: readonly BudgetFigures[]) =>
+      console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
+    try {
+      const { outputs } = await renderStack({ stack: values.stack });
+      show(outputs.budgets as BudgetFigures[]);
+    } catch (error) {
+      // Over budget: the table shows where the room went, then the refusal says what to change.
+      if (error instanceof OverBudgetError) show(error.figures);
+      throw error;
+    }
   });
 }

@@ -182,10 +182,19 @@ export function checkBudgets(
 ): NamespaceBudget[] {
   const budgets = computeBudgets(config, agents, topology);
   const problems = budgetProblems(budgets, stack);
-  if (problems.length > 0) {
-    throw new InvalidInputError(`The agents do not fit the budgets of stack "${stack}"`, problems);
-  }
+  if (problems.length > 0) throw new OverBudgetError(stack, problems, budgetFigures(budgets));
   return budgets;
+}
+
+/** The refusal of a plan over budget, with the figures, so `npm run budget` can show the table. */
+export class OverBudgetError extends InvalidInputError {
+  constructor(
+    stack: string,
+    problems: readonly Problem[],
+    readonly figures: readonly BudgetFigures[],
+  ) {
+    super(`The agents do not fit the budgets of stack "${stack}"`, problems);
+  }
 }
 
 /** The figures as the stack outputs, `npm run budget -- --json` and dashboards show them. */

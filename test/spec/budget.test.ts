@@ -170,7 +170,7 @@ describe("budgets: the stacks", () => {
     for (const p of error.problems) assert.match(p.message, /largest: L-gent [^ ]+ \(8 replicas/);
   });
 
-  it("`npm run budget` on a plan over budget prints the refusal, exits 1, and no stack trace", () => {
+  it("`npm run budget` on a plan over budget prints the table, then the refusal, exits 1, and no stack trace", () => {
     const stack = "ci-over-budget";
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     fs.writeFileSync(
@@ -186,7 +186,9 @@ describe("budgets: the stacks", () => {
         { cwd: ROOT, encoding: "utf8" },
       );
       assert.equal(result.status, 1);
-      assert.equal(result.stdout, "");
+      // The table first, the over-budget line negative, then the refusal on stderr.
+      assert.ok(result.stdout.startsWith("kgents-agents-staging\n"), result.stdout);
+      assert.ok(result.stdout.includes("\npods             3       11      -8\n"), result.stdout);
       assert.equal(
         result.stderr,
         `The agents do not fit the budgets of stack "${stack}" (1 problem); nothing was deployed:\n` +
