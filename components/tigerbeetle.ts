@@ -234,9 +234,17 @@ export class TigerBeetle extends pulumi.ComponentResource {
         })
       : [];
 
-    this.statefulSets = replicas.map((i) => {
+    // One replica at a time: each StatefulSet depends on the one before it, so the engine starts
+    // replica i's update only after replica i-1's has finished, and the provider finishes a
+    // StatefulSet update only when its pod is back, ready and current. Without the chain Pulumi
+    // updates all six at once, and any change to image, resources or seccomp restarts every
+    // replica together: the ledger loses its quorum. (A PodDisruptionBudget limits evictions,
+    // not rollouts.)
+    this.statefulSets = [];
+    for (const i of replicas) {
       const podLabels = { ...labels, [REPLICA_LABEL]: String(i) };
-      return new k8s.apps.v1.StatefulSet(
+      const previous = this.statefulSets.slice(-1);
+      const statefulSet = new k8s.apps.v1.StatefulSet(
         `${name}-replica-${i}`,
         {
           metadata: {
@@ -265,11 +273,18 @@ export class TigerBeetle extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: [this.clusterRecord, serviceAccount, this.dataClaims[i], ...this.formatJobs],
+          dependsOn: [
+            this.clusterRecord,
+            serviceAccount,
+            this.dataClaims[i],
+            ...this.formatJobs,
+            ...previous,
+          ],
           ...keep,
         },
       );
-    });
+      this.statefulSets.push(statefulSet);
+    }
 
     // A majority of replicas stays up through voluntary disruptions (drains, upgrades).
     new k8s.policy.v1.PodDisruptionBudget(

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FORMAT_SCRIPT, RECOVER_SCRIPT } from "../../components/tigerbeetle-replica";
-import { editedObject, renderError } from "../harness";
+import { editedObject, render, renderError } from "../harness";
 
 /** TigerBeetle config refusals (by exact message) and the init container's script, run for real. */
 
@@ -104,4 +104,26 @@ describe("tigerbeetle: the data-file scripts, run in a shell", () => {
         "called: format --cluster=1 DIR/1_0.tigerbeetle\n",
     });
   });
+});
+
+describe("tigerbeetle: upgrades roll one replica at a time", () => {
+  for (const [stack, count] of [
+    ["staging", 3],
+    ["production", 6],
+  ] as const) {
+    it(`${stack}: each StatefulSet waits for the one before it, and only for it`, async () => {
+      const { run } = await render(stack);
+      const sets = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+      assert.equal(sets.length, count);
+      const byName = new Map(sets.map((r) => [r.name, r]));
+      for (let i = 0; i < count; i++) {
+        const set = byName.get(`tigerbeetle-replica-${i}`)!;
+        const waitsFor = sets.filter((other) => set.dependencies.includes(other.urn));
+        assert.deepEqual(
+          waitsFor.map((r) => r.name),
+          i === 0 ? [] : [`tigerbeetle-replica-${i - 1}`],
+        );
+      }
+    });
+  }
 });
