@@ -8,7 +8,11 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from "./shared/security";
-import { requireSpreadAcrossNodes, spreadAcrossZones } from "./shared/scheduling";
+import {
+  preferSpreadAcrossNodes,
+  requireSpreadAcrossNodes,
+  spreadAcrossZones,
+} from "./shared/scheduling";
 import { spreadsAcrossZones } from "../stacks/tigerbeetle";
 
 /**
@@ -173,10 +177,7 @@ export function replicaPodSpec(
   return {
     ...podBase(ctx),
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-    affinity: requireSpreadAcrossNodes(app),
-    ...(spreadsAcrossZones(settings.replicaCount)
-      ? { topologySpreadConstraints: spreadAcrossZones(app) }
-      : {}),
+    ...placementOf(settings, app),
     initContainers: [
       scriptContainer(ctx, "data-file", RECOVER_SCRIPT, recoverArgs(settings, replica, addresses)),
     ],
@@ -211,9 +212,29 @@ export function formatPodSpec(
   return {
     ...podBase(ctx),
     restartPolicy: "Never",
-    ...(spreadsAcrossZones(ctx.settings.replicaCount)
-      ? { topologySpreadConstraints: spreadAcrossZones(formatApp) }
-      : {}),
+    ...zoneSpreadOf(ctx.settings, formatApp),
     containers: [scriptContainer(ctx, "format", FORMAT_SCRIPT, formatArgs(ctx.settings, replica))],
   };
+}
+
+/** Node and zone rules of a replica's pod, from `tigerbeetle.placement`. */
+export function placementOf(
+  settings: TigerBeetleConfig,
+  app: string,
+): Pick<k8s.types.input.core.v1.PodSpec, "affinity" | "topologySpreadConstraints"> {
+  const affinity =
+    settings.placement.nodes === "required"
+      ? requireSpreadAcrossNodes(app)
+      : preferSpreadAcrossNodes(app);
+  return { affinity, ...zoneSpreadOf(settings, app) };
+}
+
+/** The zone spread, when on and when there are at least 3 replicas to spread. */
+function zoneSpreadOf(
+  settings: TigerBeetleConfig,
+  app: string,
+): Pick<k8s.types.input.core.v1.PodSpec, "topologySpreadConstraints"> {
+  const { zones } = settings.placement;
+  if (zones === "off" || !spreadsAcrossZones(settings.replicaCount)) return {};
+  return { topologySpreadConstraints: spreadAcrossZones(app, zones) };
 }

@@ -84,6 +84,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       },
       storage: { className: "", size: "20Gi" },
       development: true,
+      // Staging clusters are small and often have no zones: spread when possible, never Pending.
+      placement: { nodes: "preferred", zones: "preferred" },
     },
     agentRuntime: {
       ...agentRuntimeCommon,
@@ -137,6 +139,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       },
       storage: { className: "", size: "200Gi" },
       development: false,
+      // Production: a node or zone loss costs at most one replica, or the replica waits (README).
+      placement: { nodes: "required", zones: "required" },
     },
     agentRuntime: {
       ...agentRuntimeCommon,

@@ -78,6 +78,16 @@ export const tigerbeetleSchema = z.strictObject({
   /** io_uring-capable seccomp profile for TigerBeetle and connector pods. */
   seccomp: ioUringSeccompSchema,
   /**
+   * Where replicas may run. `nodes`: one replica per node, `required` (a replica stays Pending
+   * rather than share a node) or `preferred`. `zones`: an even spread over
+   * `topology.kubernetes.io/zone` from 3 replicas up, `required` (Pending on nodes without a zone
+   * label, or with too few zones), `preferred`, or `off`.
+   */
+  placement: z.strictObject({
+    nodes: z.enum(["required", "preferred"]),
+    zones: z.enum(["required", "preferred", "off"]),
+  }),
+  /**
    * True only for the first `pulumi up` of a brand-new cluster: that update runs one Job per
    * replica that formats its data file (once, never over an existing file) before any replica
    * starts. Replica pods never format: a data file missing later is rebuilt with

@@ -32,13 +32,20 @@ export function requireSpreadAcrossNodes(app: string): k8s.types.input.core.v1.A
   };
 }
 
-/** An app's pods spread evenly over zones (at most one more in any zone); unschedulable otherwise. */
-export function spreadAcrossZones(app: string): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+/**
+ * An app's pods spread evenly over zones (at most one more in any zone). `required`: a pod that
+ * cannot keep the spread (or finds no node with a zone label) stays Pending; `preferred`: the
+ * scheduler tries, then places it anyway.
+ */
+export function spreadAcrossZones(
+  app: string,
+  mode: "required" | "preferred" = "required",
+): k8s.types.input.core.v1.TopologySpreadConstraint[] {
   return [
     {
       maxSkew: 1,
       topologyKey: "topology.kubernetes.io/zone",
-      whenUnsatisfiable: "DoNotSchedule",
+      whenUnsatisfiable: mode === "required" ? "DoNotSchedule" : "ScheduleAnyway",
       labelSelector: { matchLabels: selectorLabels(app) },
     },
   ];

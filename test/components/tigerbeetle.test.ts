@@ -3,7 +3,7 @@ import { Manifest, Rendered } from "../../scripts/render-lib";
 import { RecordedResource } from "../../scripts/mock-runtime";
 import { FORMAT_SCRIPT, RECOVER_SCRIPT } from "../../components/tigerbeetle-replica";
 import { isBuiltIn, schemaErrors } from "../k8s-schema";
-import { at, editedObject, one, ofKind, render } from "../harness";
+import { at, editedObject, one, ofKind, render, renderError } from "../harness";
 
 const EXPECTED = {
   staging: {
@@ -203,21 +203,31 @@ for (const stack of ["staging", "production"] as const) {
       });
     });
 
-    it("scheduling: one replica per node (required), zone spread, 120 s grace, TCP probes", () => {
+    it(`scheduling: one replica per node and zone spread ${stack === "production" ? "required" : "preferred"}, 120 s grace, TCP probes`, () => {
+      const required = stack === "production";
       for (const s of statefulSets) {
         const pod = podSpec(s);
-        assert.deepEqual(pod.affinity, {
-          podAntiAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: [
-              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: SELECTOR } },
-            ],
-          },
-        });
+        const term = {
+          topologyKey: "kubernetes.io/hostname",
+          labelSelector: { matchLabels: SELECTOR },
+        };
+        assert.deepEqual(
+          pod.affinity,
+          required
+            ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
+            : {
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    { weight: 100, podAffinityTerm: term },
+                  ],
+                },
+              },
+        );
         assert.deepEqual(pod.topologySpreadConstraints, [
           {
             maxSkew: 1,
             topologyKey: "topology.kubernetes.io/zone",
-            whenUnsatisfiable: "DoNotSchedule",
+            whenUnsatisfiable: required ? "DoNotSchedule" : "ScheduleAnyway",
             labelSelector: { matchLabels: SELECTOR },
           },
         ]);
@@ -428,6 +438,44 @@ describe("tigerbeetle: config choices", () => {
       ofKind(manifests, "StatefulSet").filter((m) => m.metadata.namespace === "tigerbeetle-staging")
         .length,
       1,
+    );
+  });
+});
+
+describe("tigerbeetle: placement from config", () => {
+  it("zones off: no spread; nodes preferred: a preference only, in production too", async () => {
+    const { manifests } = await render("production", {
+      tigerbeetle: editedObject("production", "tigerbeetle", (v) => {
+        v.placement = { nodes: "preferred", zones: "off" };
+      }),
+    });
+    const sets = ofKind(manifests, "StatefulSet");
+    assert.equal(sets.length, 6);
+    for (const s of sets) {
+      const pod = at(s, "spec", "template", "spec");
+      assert.equal(pod.topologySpreadConstraints, undefined);
+      assert.equal(
+        pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+        undefined,
+      );
+      assert.equal(
+        pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.length,
+        1,
+      );
+    }
+  });
+
+  it("refuses an unknown placement, naming the values allowed", async () => {
+    const error = await renderError("staging", {
+      tigerbeetle: editedObject("staging", "tigerbeetle", (v) => {
+        v.placement = { nodes: "always", zones: "required" };
+      }),
+    });
+    assert.deepEqual(
+      error.problems.map((p) => `${p.path}: ${p.message}`),
+      [
+        'agent-platform:tigerbeetle.placement.nodes: expected one of "required", "preferred"; given "always"',
+      ],
     );
   });
 });

@@ -18,6 +18,7 @@ const PRODUCTION: TigerBeetleConfig = {
   storage: { className: "", size: "200Gi" },
   development: false,
   seccomp: { type: "unconfined" },
+  placement: { nodes: "required", zones: "required" },
   bootstrap: false,
 };
 
