@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { InvalidInputError } from "../stacks/problems";
 import { SECRETS } from "../stacks/secrets";
+import { YAML_AS_DATA, describeYamlError } from "../spec/frontmatter";
 import { UsageError } from "./cli";
 
 /** Config as the Pulumi CLI would hand it to the program, read from `Pulumi.<stack>.yaml`. */
@@ -57,14 +58,7 @@ export function stackFilePath(stack: string): string {
 export function readStackFile(stack: string): StackFileConfig {
   const file = stackFilePath(stack);
   const name = path.basename(file);
-  const document = parseDocument(fs.readFileSync(file, "utf8"), {
-    version: "1.2",
-    schema: "core",
-    customTags: [],
-    resolveKnownTags: false,
-    merge: false,
-    uniqueKeys: true,
-  });
+  const document = parseDocument(fs.readFileSync(file, "utf8"), YAML_AS_DATA);
   const errors = [...document.errors, ...document.warnings];
   if (errors.length > 0) {
     // Only the error's first line and position: the file's text (ciphertexts) is never echoed.
@@ -73,7 +67,7 @@ export function readStackFile(stack: string): StackFileConfig {
       errors.map((e) => ({
         source: name,
         path: `line ${e.linePos?.[0].line ?? "?"}`,
-        message: `expected valid YAML; given text that does not parse (${e.code === "DUPLICATE_KEY" ? "a key appears twice in one mapping" : e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")})`,
+        message: `expected valid YAML; given text that does not parse (${describeYamlError(e.code, e.message)})`,
       })),
     );
   }

@@ -1,5 +1,8 @@
 import {
   Alias,
+  DocumentOptions,
+  ParseOptions,
+  SchemaOptions,
   Document,
   Node,
   Pair,
@@ -31,6 +34,21 @@ import {
  *   properties only.
  * - A UTF-8 byte order mark and CRLF line ends are accepted.
  */
+
+/**
+ * How every user file is parsed (spec frontmatter here, stack files in `scripts/stack-file.ts`):
+ * YAML 1.2 core schema; no custom tags and none of YAML 1.1's (`!!binary`, `!!set`,
+ * `!!timestamp`), which stay unresolved and are refused; no `<<` merge keys; unique keys.
+ */
+export const YAML_AS_DATA: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: "1.2",
+  schema: "core",
+  customTags: [],
+  resolveKnownTags: false,
+  merge: false,
+  uniqueKeys: true,
+  prettyErrors: true,
+};
 
 /** Largest spec file, in bytes. The shipped specs are under 2 KiB. */
 export const MAX_SPEC_BYTES = 64 * 1024;
@@ -88,15 +106,7 @@ export function parseFrontmatter(text: string): FrontmatterResult {
 
   let document: Document.Parsed;
   try {
-    document = parseDocument(yamlText, {
-      version: "1.2",
-      schema: "core",
-      customTags: [],
-      resolveKnownTags: false,
-      merge: false,
-      uniqueKeys: true,
-      prettyErrors: true,
-    });
+    document = parseDocument(yamlText, YAML_AS_DATA);
   } catch (error) {
     return fail(
       "(frontmatter)",
@@ -124,7 +134,8 @@ function fail(path: string, message: string): FrontmatterResult {
   return { ok: false, problems: [{ path, message }] };
 }
 
-function describeYamlError(code: string, message: string): string {
+/** A yaml error in one line, without its position (the caller names the line). */
+export function describeYamlError(code: string, message: string): string {
   const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
   if (code === "TAG_RESOLVE_FAILED") {
     return `the tag ${first.replace(/^Unresolved tag:?\s*/, "")} is not allowed: only plain YAML values are`;
