@@ -57,6 +57,7 @@ export class AgentRuntime extends pulumi.ComponentResource {
           BUSINESS_LOGIC_URL: urlOf(topology.agentSociety.bls, "http"),
           BUSINESS_LOGIC_TIMEOUT: String(settings.businessLogicTimeoutMs),
           CONNECTOR_BTP_URL: urlOf(topology.connector.btp, "ws"),
+          CONNECTOR_BTP_MAX_RETRIES: String(settings.btpMaxRetries),
           SPSP_ENABLED: String(settings.spspEnabled),
           SESSION_TTL_MS: String(settings.sessionTtlMs),
         },

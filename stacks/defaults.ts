@@ -24,6 +24,8 @@ const agentRuntimeCommon = {
   businessLogicTimeoutMs: 5000,
   spspEnabled: true,
   sessionTtlMs: 3600000,
+  // The connector starts after agent-runtime: retry for about 17 minutes (stacks/schema.ts).
+  btpMaxRetries: 10,
 };
 const connectorCommon = {
   nodeId: "connector",

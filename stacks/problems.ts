@@ -132,6 +132,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case "invalid_value":
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "too_small":
+      // A message the schema wrote itself says more than the bound.
+      if (!issue.message.startsWith("Too small")) return issue.message;
       return issue.origin === "string"
         ? `expected at least ${String(issue.minimum)} characters`
         : issue.origin === "array"

@@ -82,6 +82,9 @@ export const agentSocietySchema = z.strictObject({
 });
 export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
 
+/** The fewest BTP retries whose window outlasts the provider's 600 s wait for the connector. */
+export const MIN_BTP_RETRIES = 10;
+
 /** agent-runtime, the ILP middleware between the connector and agent-society. */
 export const agentRuntimeSchema = z.strictObject({
   /** Image tag of `agent-runtime/core`. */
@@ -100,7 +103,25 @@ export const agentRuntimeSchema = z.strictObject({
   spspEnabled: z.boolean(),
   /** `SESSION_TTL_MS`. */
   sessionTtlMs: z.number().int().min(1000),
+  /**
+   * `CONNECTOR_BTP_MAX_RETRIES`: how often agent-runtime's BTP client retries the connector,
+   * waiting 1 s, 2 s, 4 s, ... (the default 5 gives up after about 31 s). agent-runtime starts
+   * before the connector, and Pulumi waits up to 10 minutes for the connector to become ready,
+   * so the retries must outlast that: at least 10 (about 17 minutes, `btpRetryWindowSeconds`).
+   */
+  btpMaxRetries: z
+    .number()
+    .int()
+    .min(MIN_BTP_RETRIES, {
+      error: `expected at least ${MIN_BTP_RETRIES}, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it)`,
+    })
+    .max(20),
 });
+
+/** Seconds agent-runtime keeps retrying the connector: 1 + 2 + 4 + ... over `retries` tries. */
+export function btpRetryWindowSeconds(retries: number): number {
+  return 2 ** retries - 1;
+}
 export type AgentRuntimeConfig = z.infer<typeof agentRuntimeSchema>;
 
 /** The ILP connector. Settlement stays off: it needs outbound HTTPS to chain RPCs (README). */

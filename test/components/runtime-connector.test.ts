@@ -68,6 +68,7 @@ for (const stack of ["staging", "production"] as const) {
         BUSINESS_LOGIC_URL: `http://agent-society${s}.agent-society${s}.svc.cluster.local:3100`,
         BUSINESS_LOGIC_TIMEOUT: "5000",
         CONNECTOR_BTP_URL: `ws://connector${s}.agent-runtime${s}.svc.cluster.local:4000`,
+        CONNECTOR_BTP_MAX_RETRIES: "10",
         SPSP_ENABLED: "true",
         SESSION_TTL_MS: "3600000",
       });

@@ -3,6 +3,7 @@ import { RawConfig, loadStackConfig } from "../../stacks/config";
 import { loadInputs } from "../../stacks/inputs";
 import { InvalidInputError } from "../../stacks/problems";
 import { SECRETS } from "../../stacks/secrets";
+import { MIN_BTP_RETRIES, btpRetryWindowSeconds } from "../../stacks/schema";
 import { readStackFile } from "../../scripts/stack-file";
 import { spec, specDir } from "../spec/helpers";
 import { DEFAULT_SPEC_DIR } from "../../spec/load";
@@ -182,6 +183,28 @@ describe("stack config: careless and hostile input", () => {
       [
         'Pulumi.staging.yaml: agent-platform:agents.overrides.Q: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "Q"',
         'Pulumi.staging.yaml: agent-platform:agents.overrides.R: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "R"',
+      ],
+    );
+  });
+});
+
+describe("agent-runtime's BTP retries outlast the connector's start", () => {
+  it("the default window (10 retries) is longer than the provider's 600 s wait; 5 is refused", () => {
+    assert.equal(btpRetryWindowSeconds(5), 31);
+    assert.equal(btpRetryWindowSeconds(MIN_BTP_RETRIES), 1023);
+    assert.ok(btpRetryWindowSeconds(MIN_BTP_RETRIES - 1) < 600);
+    assert.equal(loadStackConfig(raw("staging")).agentRuntime.btpMaxRetries, 10);
+    assert.deepEqual(
+      problems(() =>
+        loadStackConfig(
+          raw(
+            "staging",
+            (v) => (v.agentRuntime = edit(v.agentRuntime, (a) => (a.btpMaxRetries = 5))),
+          ),
+        ),
+      ),
+      [
+        "Pulumi.staging.yaml: agent-platform:agentRuntime.btpMaxRetries: expected at least 10, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it); given 5",
       ],
     );
   });
