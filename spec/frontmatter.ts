@@ -15,6 +15,7 @@ import {
   isSeq,
   parseDocument,
 } from "yaml";
+import { RESERVED_OBJECT_KEYS } from "../stacks/problems";
 
 /**
  * Agent spec files as data, never code.
@@ -66,9 +67,6 @@ export interface FrontmatterProblem {
 export type FrontmatterResult =
   | { readonly ok: true; readonly data: unknown; readonly body: string }
   | { readonly ok: false; readonly problems: FrontmatterProblem[] };
-
-/** Keys that would reach an object's prototype machinery; refused wherever they appear. */
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Plain decimal, as JSON writes numbers. */
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
@@ -180,7 +178,7 @@ class Reader {
         continue;
       }
       const key = keyText(pair.key as Scalar);
-      if (FORBIDDEN_KEYS.has(key)) {
+      if (RESERVED_OBJECT_KEYS.has(key)) {
         this.add(
           [...path, key],
           `expected a field name; given the reserved key ${JSON.stringify(key)}`,

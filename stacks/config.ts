@@ -1,7 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENT_DEFAULTS } from "./defaults";
-import { InvalidInputError, Problem, describeValue, problemsFromZod } from "./problems";
+import {
+  InvalidInputError,
+  Problem,
+  RESERVED_OBJECT_KEYS,
+  describeValue,
+  problemsFromZod,
+} from "./problems";
 import {
   ENVIRONMENTS,
   Environment,
@@ -34,9 +40,6 @@ export interface RawConfig {
 
 /** Config namespaces other programs read: the Kubernetes provider's and Pulumi's own. */
 export const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
-
-/** Keys that would reach an object's prototype when merged: refused at any depth. */
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Reads the running program's config: the same store `pulumi up` and the mock runtime fill. */
 export function readPulumiConfig(): RawConfig {
@@ -162,7 +165,7 @@ function forbiddenKeyPath(value: unknown, path = ""): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   for (const [k, v] of Object.entries(value)) {
     const here = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
-    if (!Array.isArray(value) && FORBIDDEN_KEYS.has(k)) return here;
+    if (!Array.isArray(value) && RESERVED_OBJECT_KEYS.has(k)) return here;
     const below = forbiddenKeyPath(v, here);
     if (below !== undefined) return below;
   }

@@ -34,6 +34,16 @@ export function formatProblems(title: string, problems: readonly Problem[]): str
   return [`${title} (${count}); nothing was deployed:`, ...lines].join("\n");
 }
 
+/**
+ * Keys that would reach an object's prototype machinery when user data is merged or copied:
+ * refused at any depth of a spec or a config value.
+ */
+export const RESERVED_OBJECT_KEYS: ReadonlySet<string> = new Set([
+  "__proto__",
+  "constructor",
+  "prototype",
+]);
+
 /** Shows a value the user gave, short and unambiguous. Secrets must never reach this. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
