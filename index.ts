@@ -18,7 +18,7 @@ import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
 export = async function main() {
   const { config, specs } = loadInputs();
   const topology = buildTopology(config);
-  const agentPlan = planAgents(config.agents, specs, config.stack, config.environment);
+  const agentPlan = planAgents(config.agents, specs, config.stack);
   // A plan that does not fit its namespace's budget stops here, before any resource exists.
   const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
   const oversized = checkAgentObjectSizes({

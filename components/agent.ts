@@ -170,7 +170,7 @@ export function checkAgentObjectSizes(
         problems.push({
           source: agent.spec.file,
           path: "(object)",
-          message: `expected each Kubernetes object of an agent to be at most ${limit} bytes; given a ${object.kind} ${object.metadata.name} of ${bytes} bytes (shorten config)`,
+          message: `expected each Kubernetes object of an agent to be at most ${limit} bytes; given the ${object.kind} ${object.metadata.name} of ${bytes} bytes (shorten config)`,
         });
       }
     }

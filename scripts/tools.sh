@@ -191,19 +191,28 @@ build_pulumi_cli() {
   done
 }
 
+# A module that has no tags of its own (the language host, provider/v4), resolved by the commit
+# of a tagged module of the same repository, or by the version given in `override`. Prints
+# mod_info's line for it on stdout and what it did on stderr (the step's log).
+untagged_module_info() { # module override tagged-module@version
+  local module=$1 query=$2 info
+  if [[ -z $query ]]; then
+    query=$(mod_info "$3" | cut -f2)
+    [[ -n $query ]] || { echo "no Origin.Hash for $3" >&2; return 1; }
+  fi
+  echo "module: $module@$query" >&2
+  info=$(mod_info "$module@$query") || return 1
+  echo "resolved: $info" >&2
+  printf '%s\n' "$info"
+}
+
 # 2. pulumi-language-nodejs: a module of its own without tags; required by the commit of the
 #    release tag (pkg/v3.X.Y, the commit whose go.mod files name vX.Y.Z). Built in the CLI's module.
 build_language_nodejs() {
-  local dest=$1 mod="$CACHE/build/pulumi-v$PULUMI_VERSION" query info
+  local dest=$1 mod="$CACHE/build/pulumi-v$PULUMI_VERSION" info
   local lang=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  query=${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION:-}
-  if [[ -z $query ]]; then
-    query=$(mod_info "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" | cut -f2)
-    [[ -n $query ]] || { echo "no Origin.Hash for pkg/v3@v$PULUMI_VERSION"; return 1; }
-  fi
-  echo "language host module: $lang@$query"
-  info=$(mod_info "$lang@$query")
-  echo "resolved: $info"
+  info=$(untagged_module_info "$lang" "${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION:-}" \
+    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION") || return 1
   cd "$mod"
   go get "$lang@$(cut -f1 <<<"$info")" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
     "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
@@ -216,16 +225,10 @@ build_language_nodejs() {
 #    the repository tag vX.Y.Z, with sdk/v4 at vX.Y.Z. The upstream main package embeds
 #    generated files, so scripts/tools/provider/main.go is built with them made here.
 build_provider() {
-  local dest=$1 mod="$CACHE/build/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION" query info pdir
+  local dest=$1 mod="$CACHE/build/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION" info pdir
   local prov=github.com/pulumi/pulumi-kubernetes/provider/v4
-  query=${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION:-}
-  if [[ -z $query ]]; then
-    query=$(mod_info "github.com/pulumi/pulumi-kubernetes@v$K8S_PROVIDER_VERSION+incompatible" | cut -f2)
-    [[ -n $query ]] || { echo "no Origin.Hash for pulumi-kubernetes@v$K8S_PROVIDER_VERSION"; return 1; }
-  fi
-  echo "provider module: $prov@$query"
-  info=$(mod_info "$prov@$query")
-  echo "resolved: $info"
+  info=$(untagged_module_info "$prov" "${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION:-}" \
+    "github.com/pulumi/pulumi-kubernetes@v$K8S_PROVIDER_VERSION+incompatible") || return 1
   new_module "$mod" 1.25
   copy_directives "$mod" "$(cut -f5 <<<"$info")"
   pdir="$(cut -f4 <<<"$info")/cmd/pulumi-resource-kubernetes"

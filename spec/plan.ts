@@ -1,6 +1,6 @@
 import { InvalidInputError, Problem } from "../stacks/problems";
 import { MOVING_TAGS } from "../stacks/schema";
-import type { AgentsConfig, Environment, Resources } from "../stacks/schema";
+import type { AgentsConfig, Resources } from "../stacks/schema";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
 /**
@@ -45,10 +45,8 @@ export function planAgents(
   config: AgentsConfig,
   specs: readonly AgentSpec[],
   stack: string,
-  environment?: Environment,
 ): PlannedAgent[] {
   const problems = checkAgentsConfig(config, specs, stack);
-  if (environment === "production") problems.push(...movingTagProblems(config, specs));
   if (problems.length > 0) {
     throw new InvalidInputError(`Invalid agents config for stack "${stack}"`, problems);
   }

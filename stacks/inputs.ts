@@ -1,12 +1,13 @@
 import { checkAgentSpecs, displayPath, specDirectory } from "../spec/load";
-import { checkAgentsConfig } from "../spec/plan";
+import { checkAgentsConfig, movingTagProblems } from "../spec/plan";
 import type { AgentSpec } from "../spec/schema";
 import { LoadedStackConfig, RawConfig, loadStackConfig, readPulumiConfig } from "./config";
 import { InvalidInputError, Problem } from "./problems";
 
 /**
  * Everything the user wrote, validated together: the stack config, every agent spec, and the
- * config's `agents` section against the specs. All problems are reported in one error, so a user
+ * config's `agents` section against the specs (genera that exist; in production, no agent image
+ * under a moving tag). All problems are reported in one error, so a user
  * never fixes one file to discover the next problem in another. Nothing is registered before.
  */
 export function loadInputs(
@@ -29,7 +30,10 @@ export function loadInputs(
     titles.push(`Invalid agent specs in ${displayPath(specDir)}`);
   } else if (config !== undefined) {
     // Only against a complete set of specs: a spec that failed to parse is not "unknown".
-    const agentProblems = checkAgentsConfig(config.agents, check.specs, raw.stack);
+    const agentProblems = [
+      ...checkAgentsConfig(config.agents, check.specs, raw.stack),
+      ...(config.environment === "production" ? movingTagProblems(config.agents, check.specs) : []),
+    ];
     if (agentProblems.length > 0) {
       problems.push(...agentProblems);
       titles.push(`Invalid agents config for stack "${raw.stack}"`);

@@ -4,7 +4,8 @@ import * as path from "path";
 import fc from "fast-check";
 import { checkAgentSpecs } from "../../spec/load";
 import { MAX_NODES, MAX_SPEC_BYTES, parseFrontmatter } from "../../spec/frontmatter";
-import { agentContainers, escapeEnvValue } from "../../components/agent";
+import { agentContainers, checkAgentObjectSizes, escapeEnvValue } from "../../components/agent";
+import { buildTopology } from "../../stacks/topology";
 import { planAgents } from "../../spec/plan";
 import { spec, specDir } from "./helpers";
 
@@ -220,6 +221,24 @@ describe("spec files are data, never code", () => {
       checkAgentSpecs(dir).problems.map((p) => p.message),
       ["expected UTF-8 text; given bytes that are not UTF-8"],
     );
+  });
+
+  it("refuses an agent object over the size limit, naming the spec, the object and the limit", () => {
+    const parsed = specOf(spec(`genus: B\nconfig:\n  note: "${"x".repeat(4000)}"`));
+    const [agent] = planAgents({ deploy: "all", overrides: {} }, [parsed], "staging");
+    const args = {
+      environment: "staging",
+      topology: buildTopology({ namespaceSuffix: "" }),
+      agents: [agent],
+    };
+    assert.deepEqual(checkAgentObjectSizes(args), []);
+    const sizes = checkAgentObjectSizes(args, 4096).map(
+      (p) => `${p.path}: ${p.message.replace(/\d+ bytes \(/, "N bytes (")}`,
+    );
+    assert.deepEqual(sizes, [
+      "(object): expected each Kubernetes object of an agent to be at most 4096 bytes; given the Deployment b-gent of N bytes (shorten config)",
+      "(object): expected each Kubernetes object of an agent to be at most 4096 bytes; given the Agent b-gent of N bytes (shorten config)",
+    ]);
   });
 
   it("escapes $ so Kubernetes passes $(VAR) through unexpanded", () => {

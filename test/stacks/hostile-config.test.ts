@@ -188,6 +188,38 @@ describe("stack config: careless and hostile input", () => {
   });
 });
 
+describe("agent images in production", () => {
+  const specs = specDir({
+    "b.md": spec("genus: B\nimage: python:latest\nsidecar: { image: ghcr.io/acme/d:latest }"),
+    "l.md": spec(`genus: L\nimage: python:latest@sha256:${"a".repeat(64)}`),
+  });
+
+  it("refuses latest on a deployed spec's image and sidecar image; a digest pins any tag", () => {
+    assert.deepEqual(
+      problems(() => loadInputs(raw("production"), specs)).map((p) =>
+        p.replace(/^.*\/(\w\.md)/, "$1"),
+      ),
+      [
+        'b.md: image: expected a fixed tag or a digest in production, not "latest"; given "python:latest"',
+        'b.md: sidecar.image: expected a fixed tag or a digest in production, not "latest"; given "ghcr.io/acme/d:latest"',
+      ],
+    );
+  });
+
+  it("accepts them in staging, and in production when the stack overrides the logic image's tag", () => {
+    assert.equal(loadInputs(raw("staging"), specs).specs.length, 2);
+    const overridden = raw("production", (v) => {
+      v.agents = JSON.stringify({ deploy: "all", overrides: { B: { imageTag: "3.12" } } });
+    });
+    assert.deepEqual(
+      problems(() => loadInputs(overridden, specs)).map((p) => p.replace(/^.*\/(\w\.md)/, "$1")),
+      [
+        'b.md: sidecar.image: expected a fixed tag or a digest in production, not "latest"; given "ghcr.io/acme/d:latest"',
+      ],
+    );
+  });
+});
+
 describe("agent-runtime's BTP retries outlast the connector's start", () => {
   it("the default window (10 retries) is longer than the provider's 600 s wait; 5 is refused", () => {
     assert.equal(btpRetryWindowSeconds(5), 31);
