@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AGENT_QUANTITY_PATTERN } from "../spec/schema";
 import { GENUS_PATTERN } from "../stacks/schema";
-import { appLabels, commonAnnotations } from "./shared/labels";
+import { appLabels } from "./shared/labels";
+import { PATCH_FORCE_ANNOTATION } from "./shared/kept";
 
 type JSONSchemaProps = k8s.types.input.apiextensions.v1.JSONSchemaProps;
 
@@ -79,23 +80,27 @@ export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
   },
 };
 
+/** The CRD's name: cluster-wide, so the same in every stack. */
+export const AGENT_CRD_NAME = `agents.${AGENT_GROUP}`;
+
 /**
  * The CustomResourceDefinition `agents.kgents.io` (v1, short name `ag`), so that
  * `kubectl get agents -n kgents-agents` lists what runs. The stack, not an operator, reconciles
  * Agent objects: each is a record of a deployed spec; `status.phase` stays empty.
- * A CRD is cluster-wide: it carries no environment suffix. It is deployed in the same
- * ConfigGroup as the Agent objects (`Agents`), which creates it before them.
+ *
+ * A CRD is cluster-wide, and staging and production may share a cluster, so it carries nothing of
+ * either environment: both stacks apply the very same object (`AgentCrd` in `components/agent.ts`
+ * says how they share it). `pulumi.com/patchForce` lets the stack that applies last take over a
+ * field the other one set differently (a newer schema rolled out to staging first).
  */
-export function agentCrd(
-  environment: string,
-): k8s.types.input.apiextensions.v1.CustomResourceDefinition {
+export function agentCrd(): k8s.types.input.apiextensions.v1.CustomResourceDefinition {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: {
-      name: `agents.${AGENT_GROUP}`,
+      name: AGENT_CRD_NAME,
       labels: appLabels("kgents", "crd"),
-      annotations: commonAnnotations(environment),
+      annotations: { [PATCH_FORCE_ANNOTATION]: "true" },
     },
     spec: {
       group: AGENT_GROUP,

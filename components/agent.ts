@@ -4,7 +4,8 @@ import type { PlannedAgent } from "../spec/plan";
 import type { Problem } from "../stacks/problems";
 import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
 import { PORTS, Topology, agentApp, agentEndpoint } from "../stacks/topology";
-import { AGENT_API_VERSION, AGENT_KIND, agentCrd } from "./agent-crd";
+import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
+import { KEPT } from "./shared/kept";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { dnsEgressRule, podsPeer } from "./shared/network";
 import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
@@ -188,11 +189,19 @@ export interface AgentsArgs {
 }
 
 /**
- * The Agent CRD and every deployed agent's objects (`agentObjects`), in one `yaml/v2`
- * ConfigGroup. The Kubernetes provider registers each object as a resource of its own kind,
- * named `agents:<namespace>/<name>`, shown and diffed one by one in `pulumi preview`; it creates
- * the CRD before the Agent objects (it finds the CRD in the group, so it need not ask a cluster
- * that does not have it yet, pulumi/pulumi-kubernetes#3176).
+ * The Agent CRD, then every deployed agent's objects (`agentObjects`) in one `yaml/v2`
+ * ConfigGroup. The Kubernetes provider registers each object of the group as a resource of its
+ * own kind, named `agents:<namespace>/<name>`, shown and diffed one by one in `pulumi preview`.
+ * Every object names its namespace, so the provider need not ask the cluster whether the Agent
+ * kind is namespaced before the CRD exists (provider 4.32 and later, pulumi/pulumi-kubernetes#4400).
+ *
+ * The CRD is cluster-wide, and staging and production may share a cluster: both stacks declare
+ * it, and neither may delete it from under the other (deleting a CRD deletes every Agent object
+ * of every stack). So it is a kept object (`shared/kept.ts`): a `CustomResourceDefinitionPatch`
+ * that each stack applies with a field manager of its own, whichever comes first creating it and
+ * the other adopting it, and that `pulumi destroy` leaves in place. It belongs to the cluster,
+ * not to a stack; removing it is a deliberate `kubectl delete crd agents.kgents.io` once no stack
+ * uses it (README, "Destroy and teardown").
  *
  * Why a ConfigGroup rather than one typed resource per object: the Node.js SDK registers each
  * resource through many promises and a protobuf round trip, which made a thousand agents take
@@ -204,22 +213,41 @@ export interface AgentsArgs {
  * no secrets.
  */
 export class Agents extends pulumi.ComponentResource {
+  public readonly crd: k8s.apiextensions.v1.CustomResourceDefinitionPatch;
   public readonly objects: k8s.yaml.v2.ConfigGroup;
 
   constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:Agents", name, {}, opts);
     const { environment, topology } = args;
-    const objects: object[] = [agentCrd(environment)];
+    this.crd = new k8s.apiextensions.v1.CustomResourceDefinitionPatch(AGENT_CRD_NAME, agentCrd(), {
+      parent: this,
+      ...KEPT,
+      // Before, the CRD was an object of the ConfigGroup: the alias makes the engine update it in
+      // place rather than delete it under its old name, which would delete every Agent object.
+      aliases: [formerCrdUrn()],
+    });
+    const objects: object[] = [];
     for (const agent of args.agents) {
       objects.push(...Object.values(agentObjects({ environment, topology, agent })));
     }
     this.objects = new k8s.yaml.v2.ConfigGroup(
       AGENTS_RESOURCE_PREFIX,
       { yaml: jsonStream(objects), resourcePrefix: AGENTS_RESOURCE_PREFIX },
-      { parent: this, dependsOn: [args.namespaces] },
+      { parent: this, dependsOn: [args.namespaces, this.crd] },
     );
     this.registerOutputs({});
   }
+}
+
+/** The URN the CRD had as an object of the `agents` ConfigGroup under the top-level `Agents`. */
+export function formerCrdUrn(): string {
+  const types = [
+    "agent-platform:index:Agents",
+    "kubernetes:yaml/v2:ConfigGroup",
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+  ].join("$");
+  const name = `${AGENTS_RESOURCE_PREFIX}:${AGENT_CRD_NAME}`;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${types}::${name}`;
 }
 
 /** The ConfigGroup's name, and the prefix of its objects' resource names. */

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PORTS, Topology } from "../stacks/topology";
 import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { platformNamespace } from "./shared/namespace";
+import { KEPT, formerType } from "./shared/kept";
+import { keptNamespace } from "./shared/namespace";
 import { WorkloadMeta, tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
 import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "./shared/security";
 import {
@@ -39,22 +40,23 @@ export interface TigerBeetleArgs {
  * that depends on it.
  */
 export class TigerBeetle extends pulumi.ComponentResource {
-  public readonly namespace: k8s.core.v1.Namespace;
+  /** Kept (`shared/kept.ts`): deleting a namespace would delete the data claims in it. */
+  public readonly namespace: k8s.core.v1.NamespacePatch;
   /** Comma-separated `ip:port` of every replica in replica order: what TigerBeetle clients take (TB_ADDRESSES / TIGERBEETLE_REPLICAS). */
   public readonly addresses: pulumi.Output<string>;
   /** `--cluster`, a decimal string. */
   public readonly clusterId: string;
   public readonly replicaCount: number;
   public readonly image: string;
-  /** The immutable record of the settings fixed at format time. */
-  public readonly clusterRecord: k8s.core.v1.ConfigMap;
+  /** The immutable record of the settings fixed at format time; kept with the data it describes. */
+  public readonly clusterRecord: k8s.core.v1.ConfigMapPatch;
   /** Per replica, in replica order. */
   public readonly replicaServices: k8s.core.v1.Service[];
   public readonly statefulSets: k8s.apps.v1.StatefulSet[];
-  /** Each replica's data volume claim, in replica order. */
-  public readonly dataClaims: k8s.core.v1.PersistentVolumeClaim[];
-  /** The bootstrap format Jobs: one per replica with `bootstrap: true`, none otherwise. */
-  public readonly formatJobs: k8s.batch.v1.Job[];
+  /** Each replica's data volume claim, in replica order; kept. */
+  public readonly dataClaims: k8s.core.v1.PersistentVolumeClaimPatch[];
+  /** The bootstrap format Jobs: one per replica with `bootstrap: true`, none otherwise; kept. */
+  public readonly formatJobs: k8s.batch.v1.JobPatch[];
   /** Headless Service over all replicas (the StatefulSets' `serviceName`). */
   public readonly headlessService: k8s.core.v1.Service;
 
@@ -71,26 +73,28 @@ export class TigerBeetle extends pulumi.ComponentResource {
     this.replicaCount = settings.replicaCount;
     this.image = `${TIGERBEETLE_REPOSITORY}:${settings.imageTag}`;
     const child = { parent: this };
-    // Production: `pulumi destroy` and replacements are refused; a deleted resource is left in
-    // the cluster. Staging may be torn down and rebuilt.
-    const keep = production ? { protect: true, retainOnDelete: true } : {};
+    // Production: `pulumi destroy` and replacements of the StatefulSets and replica Services are
+    // refused. Staging may be torn down and rebuilt. What holds data is kept in every environment
+    // (`shared/kept.ts`): the namespace, the cluster record, the claims and the format Jobs.
+    const protectInProduction = production ? { protect: true } : {};
 
     // Pod Security level: io_uring needs Unconfined seccomp or a Localhost profile, and
     // "baseline"/"restricted" forbid Unconfined; see ioUringPodSecurityLevel.
-    this.namespace = platformNamespace(
+    this.namespace = keptNamespace(
       `${name}-namespace`,
       placement.namespace,
       ioUringPodSecurityLevel(settings.seccomp),
       labels,
       annotations,
-      // Deleting a namespace deletes the data volumes in it: Pulumi never deletes this one.
-      { ...child, retainOnDelete: true, ...(production ? { protect: true } : {}) },
+      { ...child, ...protectInProduction },
     );
     const namespace = this.namespace.metadata.name;
 
     // Immutable and protected in every environment: a change of cluster ID or replica count
-    // would need a replacement, which the engine refuses for a protected resource.
-    this.clusterRecord = new k8s.core.v1.ConfigMap(
+    // would need a replacement, which the engine refuses for a protected resource. Kept: after a
+    // destroy, the next `up` applies the same record again, and a record of other settings is
+    // refused by the API server (the object is immutable) before any replica starts.
+    this.clusterRecord = new k8s.core.v1.ConfigMapPatch(
       `${name}-cluster`,
       {
         metadata: { name: `tigerbeetle-cluster${suffix}`, namespace, labels, annotations },
@@ -100,7 +104,13 @@ export class TigerBeetle extends pulumi.ComponentResource {
           replicaCount: String(settings.replicaCount),
         },
       },
-      { parent: this, protect: true, replaceOnChanges: ["data", "immutable"] },
+      {
+        parent: this,
+        protect: true,
+        replaceOnChanges: ["data", "immutable"],
+        ...KEPT,
+        ...formerType("kubernetes:core/v1:ConfigMap"),
+      },
     );
     const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
 
@@ -150,23 +160,24 @@ export class TigerBeetle extends pulumi.ComponentResource {
               ports: [port],
             },
           },
-          { ...afterRecord, ...keep },
+          { ...afterRecord, ...protectInProduction },
         ),
     );
     const ips = pulumi.all(this.replicaServices.map((s) => s.spec.clusterIP));
     this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${PORTS.tigerbeetle}`).join(","));
 
-    // Each replica's data volume is a claim of its own, never deleted by Pulumi in any
-    // environment (`retainOnDelete`): not by `pulumi destroy`, not by a replacement, not when a
-    // StatefulSet goes. In production it is also protected, so a plan that would replace it
-    // (a new storage class) is refused.
+    // Each replica's data volume is a claim of its own, kept in every environment: not deleted
+    // by `pulumi destroy`, by a replacement, or when a StatefulSet goes, and adopted with its
+    // volume by the next `up`. In production it is also protected, so a plan that would replace
+    // it (a new storage class) is refused.
+    const dataClaimName = (i: number) => `tigerbeetle-data-${i}${suffix}`;
     this.dataClaims = replicas.map(
       (i) =>
-        new k8s.core.v1.PersistentVolumeClaim(
+        new k8s.core.v1.PersistentVolumeClaimPatch(
           `${name}-data-${i}`,
           {
             metadata: {
-              name: `tigerbeetle-data-${i}${suffix}`,
+              name: dataClaimName(i),
               namespace,
               labels: { ...labels, [REPLICA_LABEL]: String(i) },
               annotations,
@@ -182,8 +193,9 @@ export class TigerBeetle extends pulumi.ComponentResource {
           {
             parent: this,
             dependsOn: [this.clusterRecord],
-            retainOnDelete: true,
-            ...(production ? { protect: true } : {}),
+            ...KEPT,
+            ...protectInProduction,
+            ...formerType("kubernetes:core/v1:PersistentVolumeClaim"),
           },
         ),
     );
@@ -191,19 +203,20 @@ export class TigerBeetle extends pulumi.ComponentResource {
       settings,
       serviceAccountName: `tigerbeetle${suffix}`,
       image: this.image,
-      claimName: this.dataClaims[i].metadata.name,
+      claimName: dataClaimName(i),
     });
 
     // Bootstrap only: one Job per replica formats its data file, before any replica starts
     // (Pulumi waits for a Job to complete, and the StatefulSets depend on the Jobs). A Job runs
     // once: `ignoreChanges` keeps Pulumi from ever replacing it (a replacement would run it
-    // again), and `retainOnDelete` leaves the finished Job in the cluster when `bootstrap` goes
-    // back to false. Replica pods themselves never format.
+    // again), and it is kept: the finished Job stays in the cluster when `bootstrap` goes back to
+    // false or the stack is destroyed, and a later bootstrap adopts it rather than failing on it.
+    // Replica pods themselves never format.
     const formatApp = `${app}-format`;
     this.formatJobs = settings.bootstrap
       ? replicas.map((i) => {
           const jobLabels = { ...appLabels(formatApp, app), [REPLICA_LABEL]: String(i) };
-          return new k8s.batch.v1.Job(
+          return new k8s.batch.v1.JobPatch(
             `${name}-format-${i}`,
             {
               metadata: {
@@ -228,7 +241,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
               parent: this,
               dependsOn: [this.clusterRecord, serviceAccount, this.dataClaims[i]],
               ignoreChanges: ["spec", "metadata"],
-              retainOnDelete: true,
+              ...KEPT,
+              ...formerType("kubernetes:batch/v1:Job"),
             },
           );
         })
@@ -280,7 +294,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
             ...this.formatJobs,
             ...previous,
           ],
-          ...keep,
+          ...protectInProduction,
         },
       );
       this.statefulSets.push(statefulSet);

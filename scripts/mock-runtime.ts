@@ -30,6 +30,8 @@ export interface RecordedResource {
   readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
   readonly replaceOnChanges: readonly string[];
+  /** Former identities (`aliases`): a URN, or `type=<type>` / `name=<name>` for a partial spec. */
+  readonly aliases: readonly string[];
   /** Inputs as sent; secret values are still wrapped (see `isSecretValue`). */
   readonly inputs: Record<string, unknown>;
   /** Inputs plus what a provider would have filled in (auto-names, cluster IPs). */
@@ -177,6 +179,7 @@ class ProviderStandIn {
       retainOnDelete: false,
       ignoreChanges: [],
       replaceOnChanges: [],
+      aliases: [],
       inputs: obj,
       state: this.fill(type, name, obj),
     }));
@@ -213,6 +216,23 @@ interface RegisterRequest {
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
+  getAliasesList(): AliasMessage[];
+}
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string } | undefined;
+}
+
+/** An alias as `RecordedResource.aliases` shows it. */
+function describeAlias(alias: AliasMessage): string {
+  const spec = alias.getSpec();
+  if (spec === undefined) return alias.getUrn();
+  return [
+    spec.getType() === "" ? [] : [`type=${spec.getType()}`],
+    spec.getName() === "" ? [] : [`name=${spec.getName()}`],
+  ]
+    .flat()
+    .join(" ");
 }
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 interface Monitor {
@@ -269,6 +289,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
           retainOnDelete: req.getRetainondelete(),
           ignoreChanges: req.getIgnorechangesList(),
           replaceOnChanges: req.getReplaceonchangesList(),
+          aliases: req.getAliasesList().map(describeAlias),
           inputs: recorded.inputs,
           state: recorded.state,
         };

@@ -14,6 +14,8 @@ export interface Rendered {
   readonly outputs: Record<string, unknown>;
   /** Secret keys that had no readable value and were stood in for. */
   readonly placeholders: string[];
+  /** What `pulumi destroy` leaves in the cluster (`retainOnDelete`), as `kind namespace/name`. */
+  readonly kept: string[];
 }
 
 export interface RenderOptions {
@@ -41,7 +43,19 @@ export async function renderStack(options: RenderOptions): Promise<Rendered> {
     manifests: toManifests(run.resources),
     outputs: redactSecrets(run.outputs) as Record<string, unknown>,
     placeholders: file.placeholders,
+    kept: keptObjects(run.resources),
   };
+}
+
+/** The objects a destroy leaves (`components/shared/kept.ts`), in manifest order. */
+export function keptObjects(resources: readonly RecordedResource[]): string[] {
+  return toManifests(resources.filter((r) => r.retainOnDelete)).map(objectKey);
+}
+
+/** `Kind namespace/name`, or `Kind name` for a cluster-wide object. */
+export function objectKey(manifest: Manifest): string {
+  const { namespace, name } = manifest.metadata;
+  return `${manifest.kind} ${namespace === undefined ? name : `${namespace}/${name}`}`;
 }
 
 /** Runs `action` with the program reading specs from `dir` (when given), then restores. */

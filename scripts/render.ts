@@ -3,8 +3,9 @@
  *
  * Runs the stack program offline, under Pulumi's mock runtime, with the config of
  * `Pulumi.<stack>.yaml`, and writes DIR/manifests.yaml (every Kubernetes object, in dependency
- * order, secrets as `[secret]`) and DIR/outputs.json (the stack outputs). DIR defaults to
- * `dist/<stack>/`.
+ * order, secrets as `[secret]`), DIR/outputs.json (the stack outputs) and DIR/kept.txt (the
+ * objects `pulumi destroy` leaves in the cluster, one `Kind namespace/name` per line). DIR
+ * defaults to `dist/<stack>/`.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -40,10 +41,12 @@ runCli(async () => {
     `${JSON.stringify(rendered.outputs, null, 2)}\n`,
   );
 
+  fs.writeFileSync(path.join(out, "kept.txt"), rendered.kept.map((line) => `${line}\n`).join(""));
+
   for (const key of rendered.placeholders) {
     console.error(`note: secret "${key}" is not readable offline; rendered as [secret]`);
   }
   console.log(
-    `${rendered.manifests.length} objects -> ${path.relative(process.cwd(), out) || "."}/manifests.yaml, outputs.json`,
+    `${rendered.manifests.length} objects -> ${path.relative(process.cwd(), out) || "."}/manifests.yaml, outputs.json, kept.txt`,
   );
 });

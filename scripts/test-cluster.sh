@@ -10,9 +10,15 @@
 #      scheduling rules are satisfiable on six nodes in three zones;
 #   3. a node drain succeeds (PodDisruptionBudgets allow it, staging's single replicas included);
 #   4. on a cluster whose nodes carry no zone labels, staging still schedules, and production's
-#      TigerBeetle waits Pending (its zone spread is required), as the README says.
+#      TigerBeetle waits Pending (its zone spread is required), as the README says;
+#   5. destroy and back: staging's objects go except those the program keeps (kept.txt), the
+#      shared CRD and production's Agent objects stay, a plain create of a kept object fails
+#      (AlreadyExists, what an ordinary resource would hit) while the server-side apply of its
+#      Patch resource adopts it, and staging converges again on the very same data claims.
 # What it does not prove: `pulumi up` itself (the real engine and provider cannot be built here,
-# see the README's "Local cluster"); kwok never runs images, so commands and probes are not run.
+# see the README's "Local cluster"), so each stack's apply stands in for the provider's: server-side
+# apply under a field manager of the stack's own; kwok never runs images, so commands and probes
+# are not run.
 #
 # Clusters live in a scratch folder and are always taken down, by the PIDs cluster.sh recorded.
 set -euo pipefail
@@ -43,7 +49,7 @@ start_cluster() {
   [[ $KUBECONFIG == "$CLUSTER_DIR"/* ]] || { log "unexpected cluster output: $kubeconfig_line"; exit 1; }
 }
 
-render() { # stack -> DIR/manifests.yaml
+render() { # stack -> DIR/manifests.yaml, DIR/kept.txt
   (cd "$ROOT" && node --import tsx scripts/render.ts --stack "$1" --out "$SCRATCH/$1" >/dev/null)
 }
 
@@ -57,11 +63,13 @@ apply() { # stack
     const docs = yaml.loadAll(fs.readFileSync(process.argv[1], "utf8")).filter(Boolean);
     fs.writeFileSync(process.argv[2], docs.filter((d) => d.kind === "CustomResourceDefinition").map((d) => "---\n" + yaml.dump(d)).join(""));
   ' "$file" "$crds"
+  : >"$out"
   if [[ -s $crds ]]; then
-    kubectl apply --server-side --field-manager=render-test -f "$crds" >"$out" 2>&1
+    # Both stacks apply the shared CRD; its patchForce annotation makes the provider force.
+    kubectl apply --server-side --field-manager="pulumi-$stack" --force-conflicts -f "$crds" >"$out" 2>&1
     kubectl wait --for condition=established --timeout=60s -f "$crds" >>"$out" 2>&1
   fi
-  if kubectl apply --server-side --field-manager=render-test -f "$file" >>"$out" 2>&1; then
+  if kubectl apply --server-side --field-manager="pulumi-$stack" -f "$file" >>"$out" 2>&1; then
     if grep -q "Warning:" "$out"; then fail "$stack: apply printed warnings: $(grep Warning: "$out" | head -3)"; else pass "$stack: every object accepted, no Pod Security warning"; fi
   else
     fail "$stack: apply refused: $(grep -v configured "$out" | grep -v serverside-applied | head -5)"
@@ -110,6 +118,59 @@ apply staging
 apply production
 converged staging
 converged production
+
+# Splits a render into the objects destroy keeps (kept.txt) and the rest.
+split_kept() { # stack -> DIR/kept.yaml, DIR/rest.yaml
+  node -e '
+    const yaml = require("js-yaml"); const fs = require("fs");
+    const [file, keptList, keptOut, restOut] = process.argv.slice(1);
+    const docs = yaml.loadAll(fs.readFileSync(file, "utf8")).filter(Boolean);
+    const kept = new Set(fs.readFileSync(keptList, "utf8").split("\n").filter(Boolean));
+    const key = (d) => `${d.kind} ${d.metadata.namespace ? d.metadata.namespace + "/" : ""}${d.metadata.name}`;
+    const dump = (list) => list.map((d) => "---\n" + yaml.dump(d)).join("");
+    fs.writeFileSync(keptOut, dump(docs.filter((d) => kept.has(key(d)))));
+    fs.writeFileSync(restOut, dump(docs.filter((d) => !kept.has(key(d)))));
+  ' "$SCRATCH/$1/manifests.yaml" "$SCRATCH/$1/kept.txt" "$SCRATCH/$1/kept.yaml" "$SCRATCH/$1/rest.yaml"
+}
+
+claims() { # namespace -> "name uid volume" per claim
+  kubectl -n "$1" get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.metadata.uid} {.spec.volumeName}{"\n"}{end}'
+}
+
+log "destroy staging, then up again"
+split_kept staging
+claims_before=$(claims tigerbeetle-staging)
+agents_production=$(kubectl -n kgents-agents get agents --no-headers | wc -l)
+# What `pulumi destroy --stack staging` deletes: everything but the kept objects.
+if kubectl delete -f "$SCRATCH/staging/rest.yaml" --wait=true --timeout=180s >"$SCRATCH/destroy.log" 2>&1; then
+  left=$(kubectl get -f "$SCRATCH/staging/kept.yaml" --no-headers 2>/dev/null | wc -l)
+  if [[ $left == $(wc -l <"$SCRATCH/staging/kept.txt") ]] &&
+    [[ $(kubectl -n kgents-agents get agents --no-headers | wc -l) == "$agents_production" ]] &&
+    kubectl -n agent-society wait --for condition=Available --timeout=10s deployment --all >/dev/null; then
+    pass "staging destroyed: its $left kept objects stay, production keeps its $agents_production Agent objects and its Deployments"
+  else
+    fail "after staging's destroy: $left of $(wc -l <"$SCRATCH/staging/kept.txt") kept objects, $(kubectl -n kgents-agents get agents --no-headers | wc -l) production Agent objects"
+  fi
+else
+  fail "staging destroy: $(tail -3 "$SCRATCH/destroy.log")"
+fi
+# The next `pulumi up`: a plain create of a kept object fails, which is why kept objects are
+# Patch resources; their server-side apply adopts them, and the rest is created anew.
+if kubectl create -f "$SCRATCH/staging/kept.yaml" >"$SCRATCH/create-kept.log" 2>&1; then
+  fail "a plain create of staging's kept objects succeeded; they should have been there"
+elif [[ $(grep -c AlreadyExists "$SCRATCH/create-kept.log") == $(wc -l <"$SCRATCH/staging/kept.txt") ]] &&
+  kubectl apply --server-side --field-manager=pulumi-staging -f "$SCRATCH/staging/kept.yaml" >"$SCRATCH/up.log" 2>&1 &&
+  kubectl create -f "$SCRATCH/staging/rest.yaml" >>"$SCRATCH/up.log" 2>&1; then
+  pass "staging up again: a plain create of each kept object fails (AlreadyExists), its server-side apply adopts it"
+else
+  fail "staging up again: $(grep -v AlreadyExists "$SCRATCH/create-kept.log" | head -2) $(tail -3 "$SCRATCH/up.log" 2>/dev/null)"
+fi
+converged staging
+if [[ $(claims tigerbeetle-staging) == "$claims_before" ]]; then
+  pass "staging's TigerBeetle runs on the very same claims and volumes as before the destroy"
+else
+  fail "staging's claims changed: before [$claims_before] after [$(claims tigerbeetle-staging)]"
+fi
 
 # The node of staging's single agent-society pod: with `minAvailable: 1` over one replica this
 # drain would never finish.

@@ -36,7 +36,23 @@ export interface RawConfig {
   readonly secretKeys: ReadonlySet<string>;
   /** Full keys under any other prefix (`kubernetes:context`, or a typo such as `agent-platfrom:x`). */
   readonly otherKeys?: readonly string[];
+  /** Values of the provider settings the stack depends on (`REQUIRED_PROVIDER_SETTINGS`). */
+  readonly providerSettings?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Provider settings the program cannot work without, and the one value they may have when set:
+ * kept objects are Patch resources (components/shared/kept.ts), which the provider manages only
+ * with server-side apply. The provider takes any value but exactly "true" for off, from the stack
+ * file first, else from its environment variable; unset, it is on.
+ */
+export const REQUIRED_PROVIDER_SETTINGS = {
+  "kubernetes:enableServerSideApply": {
+    environment: "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY",
+    required: "true",
+    why: "kept objects (TigerBeetle's namespace, claims and record, the Agent CRD) are Patch resources, which need server-side apply",
+  },
+} as const;
 
 /** Config namespaces other programs read: the Kubernetes provider's and Pulumi's own. */
 export const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
@@ -46,14 +62,20 @@ export function readPulumiConfig(): RawConfig {
   const prefix = `${PROJECT}:`;
   const values: Record<string, string> = {};
   const otherKeys: string[] = [];
+  const providerSettings: Record<string, string> = {};
+  for (const setting of Object.values(REQUIRED_PROVIDER_SETTINGS)) {
+    const fromEnvironment = process.env[setting.environment];
+    if (fromEnvironment !== undefined) providerSettings[setting.environment] = fromEnvironment;
+  }
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = value;
     else otherKeys.push(fullKey);
+    if (fullKey in REQUIRED_PROVIDER_SETTINGS) providerSettings[fullKey] = value;
   }
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(values).filter((k) => runtime.isConfigSecret(prefix + k)));
-  return { stack: pulumi.getStack(), values, secretKeys, otherKeys };
+  return { stack: pulumi.getStack(), values, secretKeys, otherKeys, providerSettings };
 }
 
 /**
@@ -73,6 +95,19 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
         source,
         path: fullKey,
         message: `unknown config namespace "${namespace}"; allowed: ${[PROJECT, ...OTHER_CONFIG_NAMESPACES].join(", ")} (is it a typo of "${PROJECT}"?)`,
+      });
+    }
+  }
+
+  for (const [key, setting] of Object.entries(REQUIRED_PROVIDER_SETTINGS)) {
+    // The provider reads the environment variable only when the stack file does not set the key.
+    const name = raw.providerSettings?.[key] !== undefined ? key : setting.environment;
+    const value = raw.providerSettings?.[name];
+    if (value !== undefined && value !== setting.required) {
+      problems.push({
+        source: name === key ? source : "environment",
+        path: name,
+        message: `expected "${setting.required}" or unset: ${setting.why}; given "${value}"`,
       });
     }
   }

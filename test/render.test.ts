@@ -96,7 +96,7 @@ describe("offline render", () => {
     );
   });
 
-  it("the CLI writes manifests.yaml and outputs.json to --out, equal to the library's render", async () => {
+  it("the CLI writes manifests.yaml, outputs.json and kept.txt to --out, equal to the library's render", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
     const result = runRender("--stack", "production", "--out", out);
     assert.equal(result.status, 0, result.stderr);
@@ -114,6 +114,17 @@ describe("offline render", () => {
     assert.deepEqual(
       JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")),
       rendered.outputs,
+    );
+    // What a destroy leaves: TigerBeetle's namespace, cluster record and six claims, and the CRD.
+    assert.equal(
+      fs.readFileSync(path.join(out, "kept.txt"), "utf8"),
+      [
+        "Namespace tigerbeetle",
+        "ConfigMap tigerbeetle/tigerbeetle-cluster",
+        ...[0, 1, 2, 3, 4, 5].map((i) => `PersistentVolumeClaim tigerbeetle/tigerbeetle-data-${i}`),
+        "CustomResourceDefinition agents.kgents.io",
+        "",
+      ].join("\n"),
     );
     assert.match(result.stdout, new RegExp(`^${rendered.manifests.length} objects -> `));
   });

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { KEPT, formerType } from "./kept";
 import { podSecurityLabels } from "./security";
 
 /**
@@ -9,14 +10,46 @@ import { podSecurityLabels } from "./security";
 export function platformNamespace(
   resourceName: string,
   name: string,
-  podSecurity: "restricted" | "baseline" | "privileged",
+  podSecurity: PodSecurityLevel,
   labels: Record<string, string>,
   annotations: Record<string, string>,
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Namespace {
   return new k8s.core.v1.Namespace(
     resourceName,
-    { metadata: { name, labels: { ...labels, ...podSecurityLabels(podSecurity) }, annotations } },
+    namespaceArgs(name, podSecurity, labels, annotations),
     opts,
   );
+}
+
+/**
+ * A platform namespace that `pulumi destroy` leaves and the next `up` adopts (`kept.ts`):
+ * TigerBeetle's, since deleting a namespace deletes the data claims in it.
+ */
+export function keptNamespace(
+  resourceName: string,
+  name: string,
+  podSecurity: PodSecurityLevel,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.NamespacePatch {
+  return new k8s.core.v1.NamespacePatch(
+    resourceName,
+    namespaceArgs(name, podSecurity, labels, annotations),
+    { ...opts, ...KEPT, ...formerType("kubernetes:core/v1:Namespace") },
+  );
+}
+
+type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+function namespaceArgs(
+  name: string,
+  podSecurity: PodSecurityLevel,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+) {
+  return {
+    metadata: { name, labels: { ...labels, ...podSecurityLabels(podSecurity) }, annotations },
+  };
 }

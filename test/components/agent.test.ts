@@ -327,36 +327,35 @@ describe("kgents agents", () => {
       );
     });
 
-    it("puts the CRD and every agent object in one ConfigGroup, after the kgents namespaces", async () => {
+    it("puts every agent object in one ConfigGroup, after the kgents namespaces and the CRD", async () => {
       const { run } = await render("staging");
       const groups = run.resources.filter((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
       assert.equal(groups.length, 1);
       const group = groups[0];
-      // In the group the provider finds the CRD, and so creates it before the Agent objects.
       const children = run.resources.filter((r) => r.parent === group.urn);
       const count = (kind: string) => children.filter((r) => r.state.kind === kind).length;
       const kinds = ["CustomResourceDefinition", "Agent", "Deployment", "Service", "NetworkPolicy"];
       // One PodDisruptionBudget: L-gent is the only agent with more than one replica in staging.
-      assert.deepEqual([...kinds, "PodDisruptionBudget"].map(count), [1, 5, 5, 5, 5, 1]);
-      assert.equal(children.length, 22);
+      // The CRD is not in the group: both stacks share it (test/components/kept.test.ts).
+      assert.deepEqual([...kinds, "PodDisruptionBudget"].map(count), [0, 5, 5, 5, 5, 1]);
+      assert.equal(children.length, 21);
       assert.deepEqual(
         children
-          .filter((r) => r.state.kind === "CustomResourceDefinition" || r.name.includes("/b-gent"))
+          .filter((r) => r.name.includes("/b-gent"))
           .map((r) => `${r.type} ${r.name}`)
           .sort(),
         [
-          "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition agents:agents.kgents.io",
           "kubernetes:apps/v1:Deployment agents:kgents-agents-staging/b-gent-staging",
           "kubernetes:core/v1:Service agents:kgents-agents-staging/b-gent-staging",
           "kubernetes:kgents.io/v1:Agent agents:kgents-agents-staging/b-gent-staging",
           "kubernetes:networking.k8s.io/v1:NetworkPolicy agents:kgents-agents-staging/b-gent-staging",
         ],
       );
-      // The provider creates each Agent object after the CRD of its kind, found in the group.
-      const crd = children.find((r) => r.state.kind === "CustomResourceDefinition")!;
-      for (const agent of children.filter((r) => r.state.kind === "Agent")) {
-        assert.deepEqual(agent.dependencies, [crd.urn], agent.name);
-      }
+      // The group, and so every Agent object in it, waits for the CRD.
+      const crd = run.resources.find(
+        (r) => r.type === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinitionPatch",
+      )!;
+      assert.equal(crd.parent, group.parent);
       // The group waits for both namespaces and everything in them: quotas, limits, policies.
       const namespacesComponent = run.resources.find(
         (r) => r.type === "agent-platform:index:KgentsNamespaces",
@@ -365,7 +364,7 @@ describe("kgents agents", () => {
         .filter((r) => r.custom && r.parent === namespacesComponent.urn)
         .map((r) => r.urn);
       assert.equal(inNamespacesComponent.length, 8);
-      assert.deepEqual([...group.dependencies].sort(), [...inNamespacesComponent].sort());
+      assert.deepEqual([...group.dependencies].sort(), [...inNamespacesComponent, crd.urn].sort());
     });
 
     it("every Agent object validates against the CRD's openAPIV3Schema", async () => {

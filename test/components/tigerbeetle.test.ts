@@ -184,15 +184,17 @@ for (const stack of ["staging", "production"] as const) {
           { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
         ]);
         assert.equal(at(s, "spec", "volumeClaimTemplates"), undefined);
+        // Kept in every environment, and adopted by the next `up` after a destroy: a Patch
+        // resource, whose create is a server-side apply (components/shared/kept.ts).
         const r = recorded(
           rendered,
-          "kubernetes:core/v1:PersistentVolumeClaim",
+          "kubernetes:core/v1:PersistentVolumeClaimPatch",
           `tigerbeetle-data-${i}`,
         );
         assert.equal(r.retainOnDelete, true, "retained in every environment");
         assert.equal(r.protect, stack === "production");
         // Deleting the namespace would delete the claims in it.
-        const ns = recorded(rendered, "kubernetes:core/v1:Namespace", "tigerbeetle-namespace");
+        const ns = recorded(rendered, "kubernetes:core/v1:NamespacePatch", "tigerbeetle-namespace");
         assert.deepEqual([ns.retainOnDelete, ns.protect], [true, stack === "production"]);
         const sts = recorded(
           rendered,
@@ -315,8 +317,10 @@ for (const stack of ["staging", "production"] as const) {
         clusterId: want.clusterId,
         replicaCount: String(want.replicas),
       });
-      const res = recorded(rendered, "kubernetes:core/v1:ConfigMap", "tigerbeetle-cluster");
+      const res = recorded(rendered, "kubernetes:core/v1:ConfigMapPatch", "tigerbeetle-cluster");
       assert.equal(res.protect, true);
+      // Kept with the data it describes; the next `up` after a destroy applies it again.
+      assert.equal(res.retainOnDelete, true);
       assert.deepEqual(res.replaceOnChanges, ["data", "immutable"]);
       for (let i = 0; i < want.replicas; i++) {
         for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service"]) {
@@ -327,12 +331,12 @@ for (const stack of ["staging", "production"] as const) {
       }
     });
 
-    it(`StatefulSets and replica Services: ${stack === "production" ? "protected and retained" : "neither protected nor retained"}`, () => {
+    it(`StatefulSets and replica Services: ${stack === "production" ? "protected" : "not protected"}, never retained (they hold no data)`, () => {
       for (let i = 0; i < want.replicas; i++) {
         for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service"]) {
           const r = recorded(rendered, type, `tigerbeetle-replica-${i}`);
           assert.equal(r.protect, stack === "production", `${type} ${i}`);
-          assert.equal(r.retainOnDelete, stack === "production", `${type} ${i}`);
+          assert.equal(r.retainOnDelete, false, `${type} ${i}`);
         }
       }
     });
@@ -391,13 +395,13 @@ describe("tigerbeetle: config choices", () => {
     // The replicas still only recover, and start after every Job has completed.
     const sts = one(manifests, "StatefulSet", "tigerbeetle-2", "tigerbeetle");
     assert.equal(podSpec(sts).initContainers[0].command[2], RECOVER_SCRIPT);
-    const jobUrns = run.resources
-      .filter((r) => r.type === "kubernetes:batch/v1:Job")
-      .map((r) => {
-        assert.deepEqual(r.ignoreChanges, ["spec", "metadata"], `${r.name} is never replaced`);
-        assert.equal(r.retainOnDelete, true, `${r.name} stays when bootstrap goes back to false`);
-        return r.urn;
-      });
+    const jobResources = run.resources.filter((r) => r.type === "kubernetes:batch/v1:JobPatch");
+    assert.equal(jobResources.length, 6);
+    const jobUrns = jobResources.map((r) => {
+      assert.deepEqual(r.ignoreChanges, ["spec", "metadata"], `${r.name} is never replaced`);
+      assert.equal(r.retainOnDelete, true, `${r.name} stays when bootstrap goes back to false`);
+      return r.urn;
+    });
     for (const r of run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet")) {
       for (const urn of jobUrns) assert.ok(r.dependencies.includes(urn), `${r.name} after ${urn}`);
     }

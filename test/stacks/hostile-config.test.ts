@@ -63,6 +63,26 @@ describe("stack config: careless and hostile input", () => {
       ],
     ],
     [
+      "server-side apply switched off in the stack file (the environment variable is then unread)",
+      () => ({
+        ...raw("staging"),
+        providerSettings: {
+          "kubernetes:enableServerSideApply": "False",
+          PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY: "true",
+        },
+      }),
+      [
+        'Pulumi.staging.yaml: kubernetes:enableServerSideApply: expected "true" or unset: kept objects (TigerBeetle\'s namespace, claims and record, the Agent CRD) are Patch resources, which need server-side apply; given "False"',
+      ],
+    ],
+    [
+      "server-side apply switched off in the environment",
+      () => ({ ...raw("staging"), providerSettings: { PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY: "0" } }),
+      [
+        'environment: PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY: expected "true" or unset: kept objects (TigerBeetle\'s namespace, claims and record, the Agent CRD) are Patch resources, which need server-side apply; given "0"',
+      ],
+    ],
+    [
       "a __proto__ key that would supply clusterId",
       () =>
         raw("production", (v) => {
