@@ -4,6 +4,9 @@ import { Connector } from "./components/connector";
 import { TigerBeetle } from "./components/tigerbeetle";
 import { checkAgentObjectSizes } from "./components/agent";
 import { deployKgents } from "./components/kgents";
+import * as pulumi from "@pulumi/pulumi";
+import { IMAGE_REGISTRY_UNSET } from "./stacks/images";
+import { IMAGE_REGISTRY_UNSET_WARNING } from "./stacks/config";
 import { InvalidInputError } from "./stacks/problems";
 import { checkBudgets } from "./spec/budget";
 import { planAgents } from "./spec/plan";
@@ -18,7 +21,10 @@ import { WORKLOADS, buildTopology, urlOf } from "./stacks/topology";
 export = async function main() {
   const { config, specs } = loadInputs();
   const topology = buildTopology(config);
-  const agentPlan = planAgents(config.agents, specs, config.stack);
+  // Unset only in a preview (`pulumi up` refuses, stacks/config.ts): shown, never deployed.
+  const registry = config.imageRegistry ?? IMAGE_REGISTRY_UNSET;
+  if (config.imageRegistry === undefined) void pulumi.log.warn(IMAGE_REGISTRY_UNSET_WARNING);
+  const agentPlan = planAgents(config.agents, specs, config.stack, registry);
   // A plan that does not fit its namespace's budget stops here, before any resource exists.
   const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
   const oversized = checkAgentObjectSizes({
@@ -31,7 +37,7 @@ export = async function main() {
   const common = {
     environment: config.environment,
     topology,
-    imageRegistry: config.imageRegistry,
+    imageRegistry: registry,
     logLevel: config.logLevel,
   };
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentRuntimeConfig } from "../stacks/schema";
 import { PORTS, urlOf } from "../stacks/topology";
-import { imageRef } from "./shared/images";
+import { PLATFORM_REPOSITORIES, imageRef } from "../stacks/images";
 import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import {
@@ -42,7 +42,11 @@ export class AgentRuntime extends pulumi.ComponentResource {
       "restricted",
     );
     this.namespace = namespace;
-    this.image = imageRef(args.imageRegistry, "agent-runtime/core", settings.imageTag);
+    this.image = imageRef(
+      args.imageRegistry,
+      PLATFORM_REPOSITORIES.agentRuntime,
+      settings.imageTag,
+    );
 
     // Auto-named, like agent-society's: a changed value rolls the pods.
     const config = new k8s.core.v1.ConfigMap(

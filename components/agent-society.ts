@@ -4,7 +4,7 @@ import type { AgentSocietyConfig } from "../stacks/schema";
 import { PORTS, urlOf } from "../stacks/topology";
 import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
-import { imageRef } from "./shared/images";
+import { PLATFORM_REPOSITORIES, imageRef } from "../stacks/images";
 import {
   PlatformServiceArgs,
   serviceFoundation,
@@ -39,7 +39,11 @@ export class AgentSociety extends pulumi.ComponentResource {
     const foundation = serviceFoundation(this, name, "agentSociety", args, "restricted");
     const { app, objectName, meta, serviceAccount } = foundation;
     this.namespace = foundation.namespace;
-    this.image = imageRef(args.imageRegistry, "agent-society", settings.imageTag);
+    this.image = imageRef(
+      args.imageRegistry,
+      PLATFORM_REPOSITORIES.agentSociety,
+      settings.imageTag,
+    );
 
     // ConfigMap and Secret are auto-named: a change creates a new object with a new name,
     // which changes the Deployment's envFrom and so rolls the pods onto the new values.

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectorConfig } from "../stacks/schema";
 import type { IoUringSeccomp } from "../stacks/tigerbeetle";
 import { PORTS, urlOf } from "../stacks/topology";
-import { imageRef } from "./shared/images";
+import { PLATFORM_REPOSITORIES, imageRef } from "../stacks/images";
 import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import {
@@ -60,7 +60,7 @@ export class Connector extends pulumi.ComponentResource {
       ioUringPodSecurityLevel(args.tigerbeetle.seccomp),
     );
     this.namespace = namespace;
-    this.image = imageRef(args.imageRegistry, "agent-runtime/connector", settings.imageTag);
+    this.image = imageRef(args.imageRegistry, PLATFORM_REPOSITORIES.connector, settings.imageTag);
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,

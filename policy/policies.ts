@@ -2,6 +2,7 @@ import {
   SECCOMP_EXCEPTION_ANNOTATION,
   SECCOMP_EXCEPTION_IO_URING,
 } from "../components/shared/security";
+import { PINNED_EXPECTATION, isPinned } from "../stacks/images";
 
 /**
  * The posture the stack promises, as pure functions over Kubernetes objects (`apiVersion`, `kind`,
@@ -225,10 +226,12 @@ export function imageReference(image: string): { tag?: string; digest: boolean }
 }
 
 /**
- * No mutable image tags in production: every container's image has a tag other than `latest`,
- * or a digest. An object's environment is its `environment` annotation, which the program sets
- * on every object from the stack's `environment` config; an object without it is checked as
- * production, so leaving the annotation out never loosens the rule.
+ * Only pinned images in production (`isPinned` in `stacks/images.ts`, the rule the stack config
+ * applies too): every container's image has a digest, or a tag that is a release version; a tag
+ * such as `latest`, `production` or `3.12-slim` can be moved. An object's environment is its
+ * `environment` annotation, which the program sets on every object from the stack's
+ * `environment` config; an object without it is checked as production, so leaving the
+ * annotation out never loosens the rule.
  */
 export function immutableImageTags(object: KubeObject): string[] {
   const environment = object.metadata?.annotations?.[ENVIRONMENT_ANNOTATION] ?? "production";
@@ -239,11 +242,11 @@ export function immutableImageTags(object: KubeObject): string[] {
     const { tag, digest } = imageReference(image);
     if (digest) return [];
     if (tag === undefined) {
-      return [`image "${image}" has no tag; production needs a fixed tag or a digest`];
+      return [`image "${image}" has no tag; production needs ${PINNED_EXPECTATION}`];
     }
-    if (tag === "latest") {
+    if (!isPinned(tag)) {
       return [
-        `image "${image}" uses the mutable tag latest; production needs a fixed tag or a digest`,
+        `image "${image}" has the tag ${tag}, which can move; production needs ${PINNED_EXPECTATION}`,
       ];
     }
     return [];
@@ -370,7 +373,7 @@ export const OBJECT_CHECKS: readonly ObjectCheck[] = [
   },
   {
     name: "immutable-image-tags",
-    description: "In production, no image uses the tag latest or no tag.",
+    description: "In production, every image is pinned: a release version or a digest.",
     check: immutableImageTags,
   },
 ];

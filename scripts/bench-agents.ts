@@ -17,6 +17,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { z } from "zod";
 import { runCli } from "./cli";
+import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
 
 const BENCH_GENUS = z.string().regex(/^([A-Z]|Psi|G[0-9]{1,4})$/, "expected a benchmark genus");
 
@@ -99,7 +100,12 @@ async function measure(count: number): Promise<Measurement> {
       secretKeys: [],
       program: async () => {
         const topology = buildTopology({ namespaceSuffix: "-bench" });
-        const agents = planAgents({ deploy: "all", overrides: {} }, specs, "bench");
+        const agents = planAgents(
+          { imageTag: "bench", deploy: "all", overrides: {} },
+          specs,
+          "bench",
+          IMAGE_REGISTRY_UNSET,
+        );
         // Budgets are checked as the stack checks them, against budgets sized for the run.
         const budgets = checkBudgets(BENCH_BUDGETS, agents, topology, "bench");
         return {

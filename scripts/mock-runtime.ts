@@ -42,6 +42,8 @@ export interface ProgramRun {
   readonly resources: readonly RecordedResource[];
   /** Stack outputs, fully resolved; secret outputs still wrapped. */
   readonly outputs: Record<string, unknown>;
+  /** What the program logged with `pulumi.log.warn`, in order. */
+  readonly warnings: readonly string[];
 }
 
 export interface RunOptions {
@@ -307,11 +309,26 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     options.program ??
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("../index") as () => Promise<Record<string, unknown>>);
-  const exported = await program();
-  const outputs = (await resolve(exported)) as Record<string, unknown>;
-  await waitForRegistrations();
-  return { resources, outputs };
+  // Without an engine the SDK writes `pulumi.log.warn` to console.warn with this prefix; the
+  // warnings are collected instead, as the engine would show them in a preview.
+  const warnings: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
+    else consoleWarn(...args);
+  };
+  try {
+    const exported = await program();
+    const outputs = (await resolve(exported)) as Record<string, unknown>;
+    await waitForRegistrations();
+    return { resources, outputs, warnings };
+  } finally {
+    console.warn = consoleWarn;
+  }
 }
+
+const SDK_WARNING_PREFIX = "warning: [runtime] ";
 
 /** Waits until every registration the program started has finished. */
 async function waitForRegistrations(): Promise<void> {

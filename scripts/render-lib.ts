@@ -16,6 +16,8 @@ export interface Rendered {
   readonly placeholders: string[];
   /** What `pulumi destroy` leaves in the cluster (`retainOnDelete`), as `kind namespace/name`. */
   readonly kept: string[];
+  /** Warnings the program logged (`pulumi.log.warn`), as `pulumi preview` would show them. */
+  readonly warnings: string[];
 }
 
 export interface RenderOptions {
@@ -24,6 +26,11 @@ export interface RenderOptions {
   readonly overrides?: Record<string, string | undefined>;
   /** Reads agent specs from this directory instead of `spec/agents/` (benchmark, tests). */
   readonly specDir?: string;
+  /**
+   * Runs the program as `pulumi preview` (the default: a render shows what would be deployed,
+   * and marks what `up` would refuse) or as `pulumi up` (tests of what `up` refuses).
+   */
+  readonly mode?: "preview" | "up";
 }
 
 /** Runs the program with a stack's config under mocks and collects what it would deploy. */
@@ -36,7 +43,13 @@ export async function renderStack(options: RenderOptions): Promise<Rendered> {
     else config[fullKey] = value;
   }
   const run = await withSpecDir(options.specDir, () =>
-    runProgram({ project: PROJECT, stack: options.stack, config, secretKeys: file.secretKeys }),
+    runProgram({
+      project: PROJECT,
+      stack: options.stack,
+      config,
+      secretKeys: file.secretKeys,
+      preview: options.mode !== "up",
+    }),
   );
   return {
     run,
@@ -44,6 +57,7 @@ export async function renderStack(options: RenderOptions): Promise<Rendered> {
     outputs: redactSecrets(run.outputs) as Record<string, unknown>,
     placeholders: file.placeholders,
     kept: keptObjects(run.resources),
+    warnings: [...run.warnings],
   };
 }
 

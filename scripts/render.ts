@@ -43,6 +43,7 @@ runCli(async () => {
 
   fs.writeFileSync(path.join(out, "kept.txt"), rendered.kept.map((line) => `${line}\n`).join(""));
 
+  for (const warning of rendered.warnings) console.error(`warning: ${warning}`);
   for (const key of rendered.placeholders) {
     console.error(`note: secret "${key}" is not readable offline; rendered as [secret]`);
   }

@@ -1,5 +1,5 @@
 import { InvalidInputError, Problem } from "../stacks/problems";
-import { MOVING_TAGS } from "../stacks/schema";
+import { PINNED_EXPECTATION, PLATFORM_REPOSITORIES, imageRef, isPinned } from "../stacks/images";
 import type { AgentsConfig, Resources } from "../stacks/schema";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
@@ -45,6 +45,8 @@ export function planAgents(
   config: AgentsConfig,
   specs: readonly AgentSpec[],
   stack: string,
+  /** The stack's `imageRegistry` (or `IMAGE_REGISTRY_UNSET`), for the kgents image. */
+  registry: string,
 ): PlannedAgent[] {
   const problems = checkAgentsConfig(config, specs, stack);
   if (problems.length > 0) {
@@ -60,8 +62,8 @@ export function planAgents(
   }
   return selected.map((spec) => {
     const override = config.overrides[spec.genus] ?? {};
-    const image =
-      override.imageTag === undefined ? spec.image : withTag(spec.image, override.imageTag);
+    const base = spec.image ?? kgentsImage(config, registry);
+    const image = override.imageTag === undefined ? base : withTag(base, override.imageTag);
     return {
       spec,
       genus: spec.genus,
@@ -128,22 +130,32 @@ export function checkAgentsConfig(
   return problems;
 }
 
+/** The image a spec without `image` runs: `<registry>/kgents:<agents.imageTag>`. */
+export function kgentsImage(config: AgentsConfig, registry: string): string {
+  return imageRef(registry, PLATFORM_REPOSITORIES.kgents, config.imageTag);
+}
+
 /**
- * Production runs no agent image under a moving tag (`latest`): each deployed spec's image and
- * sidecar image, unless the stack overrides the logic image's tag (checked with the config).
+ * Production runs only pinned agent images (`isPinned`): each deployed spec's own `image`, unless
+ * the stack overrides its tag (checked with the config), and its sidecar's. Specs without an image
+ * run the kgents image, whose tag the config's rules check.
  */
-export function movingTagProblems(config: AgentsConfig, specs: readonly AgentSpec[]): Problem[] {
+export function unpinnedImageProblems(
+  config: AgentsConfig,
+  specs: readonly AgentSpec[],
+): Problem[] {
   const deployed =
     config.deploy === "all" ? specs : specs.filter((s) => config.deploy.includes(s.genus));
   const problems: Problem[] = [];
   const check = (spec: AgentSpec, field: string, image: string | undefined) => {
     const match = image === undefined ? null : IMAGE_PATTERN.exec(image);
-    const tag = match?.[3] === undefined ? match?.[2] : undefined; // a digest pins any tag
-    if (tag !== undefined && (MOVING_TAGS as readonly string[]).includes(tag)) {
+    if (match === null) return;
+    const pinnedBy = match[3] ?? match[2]; // a digest pins any tag
+    if (pinnedBy === undefined || !isPinned(pinnedBy)) {
       problems.push({
         source: spec.file,
         path: field,
-        message: `expected a fixed tag or a digest in production, not "${tag}"; given "${image}"`,
+        message: `expected an image with ${PINNED_EXPECTATION} in production: its tag can be moved to another image; given "${image}"`,
       });
     }
   };

@@ -8,9 +8,13 @@ import { Resources, genusSchema, replicasSchema } from "../stacks/schema";
  * files"); unknown fields are errors.
  */
 
-/** The operator's defaults. */
+/**
+ * The operator's defaults, but one: a spec without `image` runs the stack's kgents image
+ * (`agents.imageTag` under `imageRegistry`), not the operator's `python:3.12-slim`, which lacks
+ * the `agents` package that `python -m agents.<genus>.main` imports: every agent would exit at
+ * start and crash-loop.
+ */
 export const SPEC_DEFAULTS = {
-  image: "python:3.12-slim",
   replicas: 1,
   cpu: "100m",
   memory: "256Mi",
@@ -52,7 +56,7 @@ export const IMAGE_PATTERN =
 const imageSchema = z.string().refine((image) => {
   const match = IMAGE_PATTERN.exec(image);
   return match !== null && (match[2] !== undefined || match[3] !== undefined);
-}, 'expected an image with a tag or digest, such as "python:3.12-slim"');
+}, 'expected an image with a tag or digest, such as "ghcr.io/acme/kgents:1.4.2"');
 
 /**
  * The quantities an agent spec may write: decimal digits with an optional fraction and one of the
@@ -158,7 +162,8 @@ export function frontmatterSchemaWith(genus: z.ZodType<string>) {
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"')
       .optional(),
-    image: imageSchema.default(SPEC_DEFAULTS.image),
+    /** A full image reference; unset, the stack's kgents image (`SPEC_DEFAULTS`). */
+    image: imageSchema.optional(),
     replicas: replicasSchema.default(SPEC_DEFAULTS.replicas),
     resources: specResourcesSchema.prefault({}),
     sidecar: sidecarSchema.prefault(false),
@@ -212,7 +217,8 @@ export interface AgentSpec {
   readonly file: string;
   readonly genus: string;
   readonly name: string;
-  readonly image: string;
+  /** Undefined: the stack's kgents image. */
+  readonly image: string | undefined;
   readonly replicas: number;
   /** Of the `logic` container. */
   readonly resources: Resources;

@@ -15,6 +15,7 @@ import {
   stackConfigSchema,
   stackConfigShape,
 } from "./schema";
+import { IMAGE_REGISTRY_UNSET, PLATFORM_REPOSITORIES } from "./images";
 import { SECRETS, SecretKey } from "./secrets";
 
 /** The Pulumi project name; config keys live under `agent-platform:`. */
@@ -38,7 +39,15 @@ export interface RawConfig {
   readonly otherKeys?: readonly string[];
   /** Values of the provider settings the stack depends on (`REQUIRED_PROVIDER_SETTINGS`). */
   readonly providerSettings?: Readonly<Record<string, string>>;
+  /** True for `pulumi up` (and destroy, refresh), false for `pulumi preview` and the render. */
+  readonly deploying?: boolean;
 }
+
+/** What a preview says when `imageRegistry` is not set; `pulumi up` refuses instead. */
+export const IMAGE_REGISTRY_UNSET_WARNING =
+  `imageRegistry is not set: the platform's images are shown under ${IMAGE_REGISTRY_UNSET}, ` +
+  "which cannot be pulled, and `pulumi up` refuses to deploy until it is set: " +
+  "pulumi config set imageRegistry <registry such as ghcr.io/acme>";
 
 /**
  * Provider settings the program cannot work without, and the one value they may have when set:
@@ -75,7 +84,14 @@ export function readPulumiConfig(): RawConfig {
   // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
   const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(values).filter((k) => runtime.isConfigSecret(prefix + k)));
-  return { stack: pulumi.getStack(), values, secretKeys, otherKeys, providerSettings };
+  return {
+    stack: pulumi.getStack(),
+    values,
+    secretKeys,
+    otherKeys,
+    providerSettings,
+    deploying: !pulumi.runtime.isDryRun(),
+  };
 }
 
 /**
@@ -171,6 +187,14 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
         message: `is not set; it is ${secret.description}. Set it with: pulumi config set --secret --stack ${raw.stack} ${secret.key} "$(${secret.howToGenerate})"`,
       });
     }
+  }
+
+  if (raw.deploying === true && !("imageRegistry" in raw.values)) {
+    problems.push({
+      source,
+      path: `${PROJECT}:imageRegistry`,
+      message: `is not set; pulumi up needs the registry that holds the platform's images (${Object.values(PLATFORM_REPOSITORIES).join(", ")}). Set it with: pulumi config set --stack ${raw.stack} imageRegistry <registry such as ghcr.io/acme>`,
+    });
   }
 
   const config = withDefaults(plain, raw.stack, source, problems);

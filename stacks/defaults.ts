@@ -56,9 +56,8 @@ const ephemeralBudget = {
 export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
   staging: {
     namespaceSuffix: "-staging",
-    imageRegistry: "",
     logLevel: "debug",
-    agents: { deploy: "all", overrides: {} },
+    agents: { imageTag: "staging", deploy: "all", overrides: {} },
     budgets: {
       agents: {
         requests: { cpu: "2", memory: "4Gi" },
@@ -111,8 +110,9 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
   },
   production: {
     namespaceSuffix: "",
-    imageRegistry: "",
     logLevel: "info",
+    // Image tags have no production default: each is a pinned release version (or a digest) that
+    // the stack file names, so what runs is what was reviewed.
     agents: { deploy: "all", overrides: {} },
     budgets: {
       agents: {
@@ -124,7 +124,6 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     },
     agentSociety: {
       ...agentSocietyCommon,
-      imageTag: "production",
       replicas: 2,
       resources: {
         requests: { cpu: "250m", memory: "256Mi" },
@@ -146,7 +145,6 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     },
     agentRuntime: {
       ...agentRuntimeCommon,
-      imageTag: "production",
       replicas: 2,
       resources: {
         requests: { cpu: "100m", memory: "128Mi" },
@@ -156,7 +154,6 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     },
     connector: {
       ...connectorCommon,
-      imageTag: "production",
       replicas: 2,
       resources: {
         requests: { cpu: "250m", memory: "512Mi" },

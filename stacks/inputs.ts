@@ -1,13 +1,13 @@
 import { checkAgentSpecs, displayPath, specDirectory } from "../spec/load";
-import { checkAgentsConfig, movingTagProblems } from "../spec/plan";
+import { checkAgentsConfig, unpinnedImageProblems } from "../spec/plan";
 import type { AgentSpec } from "../spec/schema";
 import { LoadedStackConfig, RawConfig, loadStackConfig, readPulumiConfig } from "./config";
 import { InvalidInputError, Problem } from "./problems";
 
 /**
  * Everything the user wrote, validated together: the stack config, every agent spec, and the
- * config's `agents` section against the specs (genera that exist; in production, no agent image
- * under a moving tag). All problems are reported in one error, so a user
+ * config's `agents` section against the specs (genera that exist; in production, only pinned agent
+ * images). All problems are reported in one error, so a user
  * never fixes one file to discover the next problem in another. Nothing is registered before.
  */
 export function loadInputs(
@@ -32,7 +32,9 @@ export function loadInputs(
     // Only against a complete set of specs: a spec that failed to parse is not "unknown".
     const agentProblems = [
       ...checkAgentsConfig(config.agents, check.specs, raw.stack),
-      ...(config.environment === "production" ? movingTagProblems(config.agents, check.specs) : []),
+      ...(config.environment === "production"
+        ? unpinnedImageProblems(config.agents, check.specs)
+        : []),
     ];
     if (agentProblems.length > 0) {
       problems.push(...agentProblems);

@@ -138,6 +138,8 @@ function joinPath(prefix: string | undefined, path: readonly PropertyKey[]): str
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
+      // A message the schema wrote itself says more than the type.
+      if (!issue.message.startsWith("Invalid input")) return issue.message;
       return `expected ${issue.expected}`;
     case "invalid_value":
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;

@@ -41,7 +41,19 @@ export const resourcesSchema = z
   });
 export type Resources = z.infer<typeof resourcesSchema>;
 
-/** An image tag: letters, digits, `_`, `.`, `-`, at most 128 characters (the OCI rule). */
+/**
+ * An image tag (letters, digits, `_`, `.`, `-`, at most 128 characters: the OCI rule), or a
+ * digest `sha256:<64 hex>`, which pins the image for good (`imageRef` writes it after `@`).
+ */
 export const imageTagSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'expected an image tag such as "1.4.2"');
+  .string({
+    // Only production leaves image tags without a default (stacks/defaults.ts).
+    error: (issue) =>
+      issue.input === undefined
+        ? 'expected an image tag: production has no default, so name a pinned version such as "1.4.2" or a digest "sha256:<64 hex>"'
+        : undefined,
+  })
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^sha256:[a-f0-9]{64}$/,
+    'expected an image tag such as "1.4.2", or a digest "sha256:<64 hex>"',
+  );

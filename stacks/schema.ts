@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { computeResourcesSchema, imageTagSchema, resourcesSchema, Resources } from "./schema-parts";
+import { PINNED_EXPECTATION, isPinned } from "./images";
 import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
 
 /**
@@ -15,12 +16,16 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-/** A registry and path prefix such as `ghcr.io/acme`, or "" for images pulled by bare name. */
+/**
+ * A registry and path prefix such as `ghcr.io/acme` or `docker.io/acme`: where the platform's
+ * own images are pulled from. There is no "none": a bare `agent-society:1.4.2` would be pulled
+ * from Docker Hub, where it does not exist.
+ */
 export const imageRegistrySchema = z
   .string()
   .regex(
-    /^$|^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
-    'expected a registry such as "ghcr.io/acme", or "" for none',
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
+    'expected a registry such as "ghcr.io/acme" (the platform\'s images are pulled from <registry>/agent-society:<tag>, ...)',
   );
 
 /** Suffix for every namespace and object name: "" or a DNS label fragment like `-staging`. */
@@ -151,6 +156,12 @@ export type AgentOverride = z.infer<typeof agentOverrideSchema>;
 
 /** Which kgents agents a stack deploys, and how it changes them. */
 export const agentsConfigSchema = z.strictObject({
+  /**
+   * Tag (or digest) of the `kgents` image under `imageRegistry`, which every spec without an
+   * `image` of its own runs: Python with the `agents` package that `python -m agents.<genus>.main`
+   * and the D-gent sidecar need.
+   */
+  imageTag: imageTagSchema,
   /** `"all"` (every spec in `spec/agents/`) or a list of genera. */
   deploy: z.union([z.literal("all"), z.array(genusSchema).min(1)], {
     error: 'expected "all" or a list of genera such as ["B", "L"]',
@@ -186,8 +197,12 @@ export const stackConfigShape = {
   environment: z.enum(ENVIRONMENTS),
   /** Appended to every namespace and object name, e.g. `-staging`; "" in production. */
   namespaceSuffix: namespaceSuffixSchema,
-  /** Registry prefix for the platform's own images. */
-  imageRegistry: imageRegistrySchema,
+  /**
+   * Registry of the platform's own images (agent-society, agent-runtime/core,
+   * agent-runtime/connector, kgents). No default: `pulumi up` refuses to run without it, and
+   * `pulumi preview` and the render show the images under `IMAGE_REGISTRY_UNSET`.
+   */
+  imageRegistry: imageRegistrySchema.optional(),
   /** `LOG_LEVEL` of every service. */
   logLevel: z.enum(LOG_LEVELS),
   agentSociety: agentSocietySchema,
@@ -215,10 +230,11 @@ export const stackConfigSchema = z.strictObject(stackConfigShape).superRefine((c
 });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
-/** Image tags that move: refused in production, where what runs must be what was reviewed. */
-export const MOVING_TAGS = ["latest"] as const;
-
-/** Production runs no image under a moving tag (the policy pack checks it again at preview). */
+/**
+ * Production runs only pinned images (`isPinned`: a release version or a digest): every platform
+ * image tag and the kgents image tag, and every per-agent tag override. (The policy pack checks
+ * the rendered containers again at preview.)
+ */
 export function imageTagRules(
   config: Pick<
     StackConfig,
@@ -231,6 +247,7 @@ export function imageTagRules(
     [["agentRuntime", "imageTag"], config.agentRuntime.imageTag],
     [["connector", "imageTag"], config.connector.imageTag],
     [["tigerbeetle", "imageTag"], config.tigerbeetle.imageTag],
+    [["agents", "imageTag"], config.agents.imageTag],
     ...Object.entries(config.agents.overrides).map(
       ([genus, o]): [PropertyKey[], string | undefined] => [
         ["agents", "overrides", genus, "imageTag"],
@@ -239,10 +256,10 @@ export function imageTagRules(
     ),
   ];
   return tags
-    .filter(([, tag]) => tag !== undefined && (MOVING_TAGS as readonly string[]).includes(tag))
+    .filter(([, tag]) => tag !== undefined && !isPinned(tag))
     .map(([path, tag]) => ({
       path,
       input: tag!,
-      message: `expected a fixed tag in production, not ${MOVING_TAGS.map((t) => `"${t}"`).join(" or ")}`,
+      message: `expected ${PINNED_EXPECTATION} in production (a tag that is not a release version can be moved to another image)`,
     }));
 }

@@ -137,9 +137,10 @@ describe("the policy pack under Pulumi's policy runner", function () {
       [
         "immutable-image-tags",
         // The engine shows the policy's description, then the message.
-        "In production, no image uses the tag latest or no tag.\n" +
+        "In production, every image is pinned: a release version or a digest.\n" +
           'Deployment agent-society/agent-society: container "agent-society" image ' +
-          '"agent-society:latest" uses the mutable tag latest; production needs a fixed tag or a digest',
+          '"agent-society:latest" has the tag latest, which can move; production needs a pinned ' +
+          'version such as "1.4.2" or a digest "sha256:<64 hex>"',
         EnforcementLevel.MANDATORY,
       ],
     ]);

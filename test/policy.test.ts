@@ -273,15 +273,17 @@ describe("policy pack", () => {
   });
 
   describe("immutable-image-tags", () => {
-    const fixed = "production needs a fixed tag or a digest";
+    const fixed = 'production needs a pinned version such as "1.4.2" or a digest "sha256:<64 hex>"';
 
-    it("production: latest or no tag fires, a fixed tag or a digest passes", async () => {
+    it("production: a moving tag or no tag fires, a release version or a digest passes", async () => {
       const d = await societyDeployment();
       const container = d.spec.template.spec.containers[0];
-      container.image = "ghcr.io/acme/agent-society:latest";
-      assert.deepEqual(immutableImageTags(d), [
-        `${SOCIETY_CONTAINER} image "ghcr.io/acme/agent-society:latest" uses the mutable tag latest; ${fixed}`,
-      ]);
+      for (const tag of ["latest", "production", "3.12-slim", "1.4"]) {
+        container.image = `ghcr.io/acme/agent-society:${tag}`;
+        assert.deepEqual(immutableImageTags(d), [
+          `${SOCIETY_CONTAINER} image "ghcr.io/acme/agent-society:${tag}" has the tag ${tag}, which can move; ${fixed}`,
+        ]);
+      }
       container.image = "registry.local:5000/agent-society";
       assert.deepEqual(immutableImageTags(d), [
         `${SOCIETY_CONTAINER} image "registry.local:5000/agent-society" has no tag; ${fixed}`,

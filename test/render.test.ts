@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { IMAGE_REGISTRY_UNSET_WARNING } from "../stacks/config";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -102,7 +103,9 @@ describe("offline render", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(
       result.stderr,
-      'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n' +
+      // The stack file names no registry: the render shows where images would come from.
+      `warning: ${IMAGE_REGISTRY_UNSET_WARNING}\n` +
+        'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n' +
         'note: secret "connectorAdminApiKey" is not readable offline; rendered as [secret]\n' +
         'note: secret "btpAuthToken" is not readable offline; rendered as [secret]\n',
     );

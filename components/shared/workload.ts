@@ -13,7 +13,7 @@ export interface PlatformServiceArgs {
   readonly environment: string;
   /** Names, namespaces, ports and URLs of the whole stack. */
   readonly topology: Topology;
-  /** Registry prefix of the platform's images; "" pulls them by bare name. */
+  /** Registry prefix of the platform's images (`IMAGE_REGISTRY_UNSET` when the stack sets none). */
   readonly imageRegistry: string;
   /** `LOG_LEVEL`. */
   readonly logLevel: string;

@@ -11,7 +11,8 @@ const EXPECTED = {
     name: "agent-society-staging",
     relay: "agent-society-relay-staging",
     replicas: 1,
-    image: "agent-society:staging",
+    // No registry in the stack file: shown under the placeholder, refused by `pulumi up`.
+    image: "image-registry-not-set.invalid/agent-society:staging",
     logLevel: "debug",
     ilpAddress: "test.agent-platform.agent-society",
     resources: {
@@ -29,7 +30,7 @@ const EXPECTED = {
     name: "agent-society",
     relay: "agent-society-relay",
     replicas: 2,
-    image: "agent-society:production",
+    image: "image-registry-not-set.invalid/agent-society:1.0.0",
     logLevel: "info",
     ilpAddress: "g.agent-platform.agent-society",
     resources: {

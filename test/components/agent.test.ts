@@ -244,7 +244,8 @@ describe("kgents agents", () => {
     const { manifests, outputs } = await render("staging", {
       agents: JSON.stringify({
         deploy: "all",
-        overrides: { B: { replicas: 2, imageTag: "3.12.8-slim", resources } },
+        imageTag: "staging",
+        overrides: { B: { replicas: 2, imageTag: "1.5.0-rc.1", resources } },
       }),
       // Two B-gents need more than staging's budget; raise it with them (see budget tests).
       budgets: editedObject("staging", "budgets", (v) => {
@@ -258,8 +259,8 @@ describe("kgents agents", () => {
     const b = one(manifests, "Deployment", "b-gent-staging");
     assert.equal(at(b, "spec", "replicas"), 2);
     const [logic, sidecar] = at(b, "spec", "template", "spec", "containers");
-    assert.equal(logic.image, "python:3.12.8-slim");
-    assert.equal(sidecar.image, "python:3.12.8-slim");
+    assert.equal(logic.image, "image-registry-not-set.invalid/kgents:1.5.0-rc.1");
+    assert.equal(sidecar.image, "image-registry-not-set.invalid/kgents:1.5.0-rc.1");
     assert.deepEqual(logic.resources, resources);
     one(manifests, "PodDisruptionBudget", "b-gent-staging");
     assert.equal(at(one(manifests, "Deployment", "f-gent-staging"), "spec", "replicas"), 1);
@@ -395,13 +396,13 @@ describe("kgents agents", () => {
   });
 
   it("outputs each agent's name, genus, namespace, replicas, image and endpoint", async () => {
-    const { outputs } = await render("production");
+    const { outputs } = await render("production", { imageRegistry: "ghcr.io/acme" });
     assert.deepEqual((outputs.agents as unknown[])[0], {
       name: "B-gent",
       genus: "B",
       namespace: "kgents-agents",
       replicas: 1,
-      image: "python:3.12-slim",
+      image: "ghcr.io/acme/kgents:1.0.0",
       endpoint: "http://b-gent.kgents-agents.svc.cluster.local:8080",
     });
     assert.deepEqual(

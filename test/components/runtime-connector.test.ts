@@ -15,7 +15,7 @@ const EXPECTED = {
   production: {
     s: "",
     replicas: 2,
-    tag: "production",
+    tag: "1.0.0",
     logLevel: "info",
     baseAddress: "g.agent-platform.agent-runtime",
   },
@@ -131,7 +131,7 @@ for (const stack of ["staging", "production"] as const) {
         );
       }
       const rc = at(runtime, "spec", "template", "spec", "containers", 0);
-      assert.equal(rc.image, `agent-runtime/core:${tag}`);
+      assert.equal(rc.image, `image-registry-not-set.invalid/agent-runtime/core:${tag}`);
       assert.deepEqual(rc.ports, [{ name: "http", containerPort: 3100, protocol: "TCP" }]);
       assert.deepEqual(rc.resources, {
         requests: { cpu: "100m", memory: "128Mi" },
@@ -148,7 +148,7 @@ for (const stack of ["staging", "production"] as const) {
       );
 
       const cc = at(connector, "spec", "template", "spec", "containers", 0);
-      assert.equal(cc.image, `agent-runtime/connector:${tag}`);
+      assert.equal(cc.image, `image-registry-not-set.invalid/agent-runtime/connector:${tag}`);
       assert.deepEqual(cc.ports, [
         { name: "btp", containerPort: 4000, protocol: "TCP" },
         { name: "health", containerPort: 8080, protocol: "TCP" },

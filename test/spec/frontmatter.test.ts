@@ -225,7 +225,12 @@ describe("spec files are data, never code", () => {
 
   it("refuses an agent object over the size limit, naming the spec, the object and the limit", () => {
     const parsed = specOf(spec(`genus: B\nconfig:\n  note: "${"x".repeat(4000)}"`));
-    const [agent] = planAgents({ deploy: "all", overrides: {} }, [parsed], "staging");
+    const [agent] = planAgents(
+      { imageTag: "staging", deploy: "all", overrides: {} },
+      [parsed],
+      "staging",
+      "ghcr.io/acme",
+    );
     const args = {
       environment: "staging",
       topology: buildTopology({ namespaceSuffix: "" }),
@@ -244,7 +249,12 @@ describe("spec files are data, never code", () => {
   it("escapes $ so Kubernetes passes $(VAR) through unexpanded", () => {
     assert.equal(escapeEnvValue("$(KGENTS_GENUS) costs $$5"), "$$(KGENTS_GENUS) costs $$$$5");
     const parsed = specOf(spec('genus: B\nconfig:\n  greeting: "$(KGENTS_GENUS)"'));
-    const [agent] = planAgents({ deploy: "all", overrides: {} }, [parsed], "staging");
+    const [agent] = planAgents(
+      { imageTag: "staging", deploy: "all", overrides: {} },
+      [parsed],
+      "staging",
+      "ghcr.io/acme",
+    );
     const env = agentContainers(agent)[0].env as { name: string; value: string }[];
     assert.deepEqual(
       env.find((e) => e.name === "KGENTS_GREETING"),

@@ -41,7 +41,7 @@ describe("spec loading", () => {
         file: path.join(dir, "k.md"),
         genus: "K",
         name: "K-gent",
-        image: "python:3.12-slim",
+        image: undefined,
         replicas: 1,
         resources: {
           requests: { cpu: "100m", memory: "256Mi" },
@@ -109,7 +109,7 @@ describe("spec loading", () => {
     assert.deepEqual(problemLines(dir), [
       'a.md: (frontmatter): expected YAML frontmatter between "---" lines at the top of the file, with at least "genus"; given a file without frontmatter',
       'b.md: genus: expected a genus: one capital letter A-Z, or "Psi"; given "b"',
-      'b.md: image: expected an image with a tag or digest, such as "python:3.12-slim"; given "python"',
+      'b.md: image: expected an image with a tag or digest, such as "ghcr.io/acme/kgents:1.4.2"; given "python"',
       'b.md: replicas: expected number; given "2"',
       'b.md: resources.cpu: expected a CPU quantity such as "250m" or "0.5" (digits, an optional fraction, and one of m, k, M, G, T, Ki, Mi, Gi, Ti); given "lots"',
       'b.md: resources.memory: expected a request no larger than the limit 512Mi; given "1Gi"',

@@ -4,10 +4,16 @@ import { checkAgentsConfig, planAgents, withTag } from "../../spec/plan";
 import { InvalidInputError } from "../../stacks/problems";
 
 const specs = loadAgentSpecs();
+const REGISTRY = "ghcr.io/acme";
 
 describe("agents config against specs", () => {
   it("deploys every spec by default, peers and callers worked out", () => {
-    const plan = planAgents({ deploy: "all", overrides: {} }, specs, "staging");
+    const plan = planAgents(
+      { imageTag: "staging", deploy: "all", overrides: {} },
+      specs,
+      "staging",
+      REGISTRY,
+    );
     assert.deepEqual(
       plan.map((a) => [a.genus, a.peers, a.callers]),
       [
@@ -26,22 +32,51 @@ describe("agents config against specs", () => {
       limits: { cpu: "1", memory: "1Gi" },
     };
     const plan = planAgents(
-      { deploy: "all", overrides: { B: { replicas: 3, imageTag: "3.12.8-slim", resources } } },
+      {
+        imageTag: "staging",
+        deploy: "all",
+        overrides: { B: { replicas: 3, imageTag: "1.5.0-rc.1", resources } },
+      },
       specs,
       "staging",
+      REGISTRY,
     );
     const [b, f] = plan;
     assert.equal(b.replicas, 3);
-    assert.equal(b.image, "python:3.12.8-slim");
-    assert.equal(b.sidecar.image, "python:3.12.8-slim");
+    assert.equal(b.image, "ghcr.io/acme/kgents:1.5.0-rc.1");
+    assert.equal(b.sidecar.image, "ghcr.io/acme/kgents:1.5.0-rc.1");
     assert.deepEqual(b.resources, resources);
     assert.deepEqual(b.sidecar.resources, specs[0].sidecar.resources);
     assert.equal(f.replicas, 1);
-    assert.equal(f.image, "python:3.12-slim");
+    // No spec sets an image: each runs the stack's kgents image.
+    assert.equal(f.image, "ghcr.io/acme/kgents:staging");
+  });
+
+  it("a spec's own image is used as written, its tag overridable", () => {
+    const own = { ...specs[1], image: "registry.example:5000/team/forge:2.0.1" };
+    const [plain] = planAgents(
+      { imageTag: "staging", deploy: ["F", "L"], overrides: {} },
+      [own, specs[2]],
+      "staging",
+      REGISTRY,
+    );
+    assert.equal(plain.image, "registry.example:5000/team/forge:2.0.1");
+    const [overridden] = planAgents(
+      { imageTag: "staging", deploy: ["F", "L"], overrides: { F: { imageTag: "2.0.2" } } },
+      [own, specs[2]],
+      "staging",
+      REGISTRY,
+    );
+    assert.equal(overridden.image, "registry.example:5000/team/forge:2.0.2");
   });
 
   it("deploys a chosen subset and only counts deployed callers", () => {
-    const plan = planAgents({ deploy: ["L", "F"], overrides: {} }, specs, "staging");
+    const plan = planAgents(
+      { imageTag: "staging", deploy: ["L", "F"], overrides: {} },
+      specs,
+      "staging",
+      REGISTRY,
+    );
     assert.deepEqual(
       plan.map((a) => [a.genus, a.callers]),
       [
@@ -54,7 +89,7 @@ describe("agents config against specs", () => {
   it("names overrides and deploy entries without a spec, and missing peers", () => {
     assert.deepEqual(
       checkAgentsConfig(
-        { deploy: ["B", "Q", "F"], overrides: { X: { replicas: 2 }, F: {} } },
+        { imageTag: "1.0.0", deploy: ["B", "Q", "F"], overrides: { X: { replicas: 2 }, F: {} } },
         specs,
         "production",
       ),
@@ -86,7 +121,13 @@ describe("agents config against specs", () => {
       ],
     );
     assert.throws(
-      () => planAgents({ deploy: "all", overrides: { X: {} } }, specs, "staging"),
+      () =>
+        planAgents(
+          { imageTag: "staging", deploy: "all", overrides: { X: {} } },
+          specs,
+          "staging",
+          REGISTRY,
+        ),
       (e: unknown) =>
         e instanceof InvalidInputError &&
         e.message ===

@@ -121,7 +121,7 @@ describe("stack config", () => {
       'Pulumi.staging.yaml: agent-platform:environment: expected "staging" or nothing: the stack "staging" is the staging environment; given "prod"',
       'Pulumi.staging.yaml: agent-platform:namespaceSuffix: expected "" or a suffix such as "-staging" (lower case, at most 21 characters); given "_Staging"',
       'Pulumi.staging.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
-      'Pulumi.staging.yaml: agent-platform:agentSociety.imageTag: expected an image tag such as "1.4.2"; given "bad tag"',
+      'Pulumi.staging.yaml: agent-platform:agentSociety.imageTag: expected an image tag such as "1.4.2", or a digest "sha256:<64 hex>"; given "bad tag"',
       'Pulumi.staging.yaml: agent-platform:agentSociety.resources.limits.memory: expected a memory quantity such as "256Mi" or "1Gi"; given "lots"',
       'Pulumi.staging.yaml: agent-platform:agentSociety.resources.requests.cpu: expected a request no larger than the limit 1; given "2"',
       "Pulumi.staging.yaml: agent-platform:agentSociety.supportedChains: expected at least 1 entry; given []",

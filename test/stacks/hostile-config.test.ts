@@ -119,15 +119,25 @@ describe("stack config: careless and hostile input", () => {
       ],
     ],
     [
-      "latest tags in production",
+      "a missing image tag in production (production has no default)",
+      () => raw("production", (v) => (v.agents = edit(v.agents, (a) => delete a.imageTag))),
+      [
+        'Pulumi.production.yaml: agent-platform:agents.imageTag: expected an image tag: production has no default, so name a pinned version such as "1.4.2" or a digest "sha256:<64 hex>"; given nothing',
+      ],
+    ],
+    [
+      "moving tags in production; a digest is pinned",
       () =>
         raw("production", (v) => {
           v.connector = edit(v.connector, (c) => (c.imageTag = "latest"));
-          v.agents = edit(v.agents, (a) => (a.overrides.B = { imageTag: "latest" }));
+          v.agentSociety = edit(v.agentSociety, (c) => (c.imageTag = "production"));
+          v.agentRuntime = edit(v.agentRuntime, (c) => (c.imageTag = `sha256:${"b".repeat(64)}`));
+          v.agents = edit(v.agents, (a) => (a.overrides.B = { imageTag: "3.12-slim" }));
         }),
       [
-        'Pulumi.production.yaml: agent-platform:connector.imageTag: expected a fixed tag in production, not "latest"; given "latest"',
-        'Pulumi.production.yaml: agent-platform:agents.overrides.B.imageTag: expected a fixed tag in production, not "latest"; given "latest"',
+        'Pulumi.production.yaml: agent-platform:agentSociety.imageTag: expected a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production (a tag that is not a release version can be moved to another image); given "production"',
+        'Pulumi.production.yaml: agent-platform:connector.imageTag: expected a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production (a tag that is not a release version can be moved to another image); given "latest"',
+        'Pulumi.production.yaml: agent-platform:agents.overrides.B.imageTag: expected a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production (a tag that is not a release version can be moved to another image); given "3.12-slim"',
       ],
     ],
     [
@@ -214,14 +224,14 @@ describe("agent images in production", () => {
     "l.md": spec(`genus: L\nimage: python:latest@sha256:${"a".repeat(64)}`),
   });
 
-  it("refuses latest on a deployed spec's image and sidecar image; a digest pins any tag", () => {
+  it("refuses a moving tag on a deployed spec's image and sidecar image; a digest pins any tag", () => {
     assert.deepEqual(
       problems(() => loadInputs(raw("production"), specs)).map((p) =>
         p.replace(/^.*\/(\w\.md)/, "$1"),
       ),
       [
-        'b.md: image: expected a fixed tag or a digest in production, not "latest"; given "python:latest"',
-        'b.md: sidecar.image: expected a fixed tag or a digest in production, not "latest"; given "ghcr.io/acme/d:latest"',
+        'b.md: image: expected an image with a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production: its tag can be moved to another image; given "python:latest"',
+        'b.md: sidecar.image: expected an image with a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production: its tag can be moved to another image; given "ghcr.io/acme/d:latest"',
       ],
     );
   });
@@ -229,12 +239,16 @@ describe("agent images in production", () => {
   it("accepts them in staging, and in production when the stack overrides the logic image's tag", () => {
     assert.equal(loadInputs(raw("staging"), specs).specs.length, 2);
     const overridden = raw("production", (v) => {
-      v.agents = JSON.stringify({ deploy: "all", overrides: { B: { imageTag: "3.12" } } });
+      v.agents = JSON.stringify({
+        imageTag: "1.0.0",
+        deploy: "all",
+        overrides: { B: { imageTag: "3.12.8" } },
+      });
     });
     assert.deepEqual(
       problems(() => loadInputs(overridden, specs)).map((p) => p.replace(/^.*\/(\w\.md)/, "$1")),
       [
-        'b.md: sidecar.image: expected a fixed tag or a digest in production, not "latest"; given "ghcr.io/acme/d:latest"',
+        'b.md: sidecar.image: expected an image with a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production: its tag can be moved to another image; given "ghcr.io/acme/d:latest"',
       ],
     );
   });

@@ -1,0 +1,46 @@
+/**
+ * Where the platform's images come from, and which image references production accepts. Pure
+ * data and functions: the stack config, the spec checks, the components and the policy pack all
+ * use these, so the rule is written once.
+ */
+
+/**
+ * The registry shown when `imageRegistry` is not set: `pulumi preview` and the offline render
+ * still run, with every platform image under this name, which cannot resolve (`.invalid` is
+ * reserved, RFC 2606); `pulumi up` refuses to deploy until the registry is set.
+ */
+export const IMAGE_REGISTRY_UNSET = "image-registry-not-set.invalid";
+
+/** The platform's own images, by what they run: repositories under `imageRegistry`. */
+export const PLATFORM_REPOSITORIES = {
+  agentSociety: "agent-society",
+  agentRuntime: "agent-runtime/core",
+  connector: "agent-runtime/connector",
+  /** Python with the kgents `agents` package: every `agents.<genus>.main` and the D-gent sidecar. */
+  kgents: "kgents",
+} as const;
+
+/** A digest, as an image tag field may give it instead of a tag. */
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+/** A release version: three numbers, an optional `v`, an optional pre-release (`1.4.2-rc.1`). */
+export const PINNED_VERSION_PATTERN = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
+
+/** What production expects of a tag, in messages. */
+export const PINNED_EXPECTATION = 'a pinned version such as "1.4.2" or a digest "sha256:<64 hex>"';
+
+/**
+ * Whether a tag (or a digest) names one image for good. Production runs only such images: a tag
+ * such as `production`, `staging`, `latest` or `3.12-slim` can be moved to another image, and
+ * then what runs is not what was reviewed. (A registry can overwrite a version tag too; a digest
+ * cannot be.)
+ */
+export function isPinned(tagOrDigest: string): boolean {
+  return DIGEST_PATTERN.test(tagOrDigest) || PINNED_VERSION_PATTERN.test(tagOrDigest);
+}
+
+/** `<registry>/<repository>:<tag>`, or `<registry>/<repository>@sha256:...` for a digest. */
+export function imageRef(registry: string, repository: string, tagOrDigest: string): string {
+  const separator = DIGEST_PATTERN.test(tagOrDigest) ? "@" : ":";
+  return `${registry}/${repository}${separator}${tagOrDigest}`;
+}
