@@ -53,6 +53,7 @@ export = async function main() {
       ...common,
       settings: config.agentSociety,
       nostrSecretKey: config.secrets.nostrSecretKey,
+      connectorAdminApiKey: config.secrets.connectorAdminApiKey,
     },
     { dependsOn: [tigerbeetle] },
   );

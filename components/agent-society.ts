@@ -17,6 +17,13 @@ export interface AgentSocietyArgs extends PlatformServiceArgs {
   readonly settings: AgentSocietyConfig;
   /** `NOSTR_SECRET_KEY`, 64 hex characters, as a secret Output. */
   readonly nostrSecretKey: pulumi.Input<string>;
+  /**
+   * The connector's admin API key (the connector's `ADMIN_API_KEY`), as a secret Output:
+   * agent-society manages channels on the admin API (`CONNECTOR_ADMIN_URL`), which refuses calls
+   * without it. Given as `CONNECTOR_ADMIN_API_KEY`, named after `CONNECTOR_ADMIN_URL` (README,
+   * agent-society: the domain notes name no variable).
+   */
+  readonly connectorAdminApiKey: pulumi.Input<string>;
 }
 
 /**
@@ -78,7 +85,10 @@ export class AgentSociety extends pulumi.ComponentResource {
       {
         metadata: meta,
         type: "Opaque",
-        stringData: { NOSTR_SECRET_KEY: args.nostrSecretKey },
+        stringData: {
+          NOSTR_SECRET_KEY: args.nostrSecretKey,
+          CONNECTOR_ADMIN_API_KEY: args.connectorAdminApiKey,
+        },
       },
       child,
     );

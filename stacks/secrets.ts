@@ -30,7 +30,7 @@ export const SECRETS = {
   connectorAdminApiKey: {
     key: "connectorAdminApiKey",
     description:
-      "the connector admin API's key (ADMIN_API_KEY); the connector refuses to start its admin API in production without one",
+      "the connector admin API's key (the connector's ADMIN_API_KEY, agent-society's CONNECTOR_ADMIN_API_KEY); the connector refuses to start its admin API in production without one",
     schema: z.string().regex(/^[0-9a-f]{64}$/i, "expected exactly 64 hex characters"),
     howToGenerate: "openssl rand -hex 32",
     renderPlaceholder: "1".repeat(64),

@@ -62,8 +62,9 @@ describe("offline render", () => {
         assert.ok(!text.includes(value));
         assert.ok(!text.includes(Buffer.from(value).toString("base64")));
       }
-      // Where they would be: NOSTR_SECRET_KEY, ADMIN_API_KEY, and the BTP token in two Secrets.
-      assert.equal(text.split("[secret]").length - 1, 4);
+      // Where they would be: NOSTR_SECRET_KEY, the admin API key in two Secrets (the connector's
+      // ADMIN_API_KEY, agent-society's CONNECTOR_ADMIN_API_KEY), and the BTP token in two.
+      assert.equal(text.split("[secret]").length - 1, 5);
       // The placeholder that stands in for an unreadable secret never shows either.
       assert.ok(!toYaml((await render(stack)).manifests).includes("0".repeat(64)));
     });

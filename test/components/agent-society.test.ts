@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { disruptionRule } from "../../components/agent-society";
 import { Manifest } from "../../scripts/render-lib";
+import { isSecretValue } from "../../scripts/mock-runtime";
 import { at, editedObject, one, ofKind, render } from "../harness";
 
 /** Story 23.2's acceptance criteria, asserted on what each stack renders. */
@@ -334,10 +335,29 @@ for (const stack of ["staging", "production"] as const) {
       });
     });
 
-    it("Secret holds NOSTR_SECRET_KEY, redacted in the render", () => {
+    it("Secret holds NOSTR_SECRET_KEY and the connector's admin API key, redacted in the render", () => {
       const secret = ofKind(inNamespace, "Secret")[0];
       assert.equal(secret.type, "Opaque");
-      assert.equal(at(secret, "stringData", "NOSTR_SECRET_KEY"), "[secret]");
+      assert.deepEqual(at(secret, "stringData"), {
+        NOSTR_SECRET_KEY: "[secret]",
+        CONNECTOR_ADMIN_API_KEY: "[secret]",
+      });
+    });
+
+    it("agent-society's CONNECTOR_ADMIN_API_KEY is the connector's ADMIN_API_KEY", async () => {
+      const { run } = await render(stack, { connectorAdminApiKey: "c".repeat(64) });
+      // The provider's SDK sends a Secret's whole stringData as one secret value.
+      const stringData = (namespace: string) => {
+        const sent = run.resources.find(
+          (r) => r.state.kind === "Secret" && at(r.state, "metadata", "namespace") === namespace,
+        )!.inputs.stringData;
+        assert.ok(isSecretValue(sent), `${namespace}: stringData is sent as a secret`);
+        return sent.value as Record<string, unknown>;
+      };
+      const society = stringData(want.namespace);
+      const connector = stringData(`agent-runtime${want.namespace.replace("agent-society", "")}`);
+      assert.equal(society.CONNECTOR_ADMIN_API_KEY, "c".repeat(64));
+      assert.equal(connector.ADMIN_API_KEY, "c".repeat(64));
     });
   });
 }
