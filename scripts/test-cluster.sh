@@ -12,7 +12,7 @@
 #   4. on a cluster whose nodes carry no zone labels, staging still schedules, and production's
 #      TigerBeetle waits Pending (its zone spread is required), as the README says;
 #   5. destroy and back: staging's objects go except those the program keeps (kept.txt), the
-#      shared CRD and production's Agent objects stay, a plain create of a kept object fails
+#      shared CRD and production's Agent objects stay (and the other way round), a plain create of a kept object fails
 #      (AlreadyExists, what an ordinary resource would hit) while the server-side apply of its
 #      Patch resource adopts it, and staging converges again on the very same data claims.
 # What it does not prove: `pulumi up` itself (the real engine and provider cannot be built here,
@@ -170,6 +170,19 @@ if [[ $(claims tigerbeetle-staging) == "$claims_before" ]]; then
   pass "staging's TigerBeetle runs on the very same claims and volumes as before the destroy"
 else
   fail "staging's claims changed: before [$claims_before] after [$(claims tigerbeetle-staging)]"
+fi
+
+# And the other way round: production destroyed (after `pulumi state unprotect`; its claims and
+# record stay too) leaves staging, its Agent objects and the shared CRD alone.
+split_kept production
+agents_staging=$(kubectl -n kgents-agents-staging get agents --no-headers | wc -l)
+if kubectl delete -f "$SCRATCH/production/rest.yaml" --wait=true --timeout=180s >"$SCRATCH/destroy-production.log" 2>&1 &&
+  [[ $(kubectl get -f "$SCRATCH/production/kept.yaml" --no-headers 2>/dev/null | wc -l) == $(wc -l <"$SCRATCH/production/kept.txt") ]] &&
+  [[ $(kubectl -n kgents-agents-staging get agents --no-headers | wc -l) == "$agents_staging" ]] &&
+  kubectl -n agent-society-staging wait --for condition=Available --timeout=10s deployment --all >/dev/null; then
+  pass "production destroyed: its kept objects stay, staging keeps its $agents_staging Agent objects and its Deployments"
+else
+  fail "after production's destroy: $(tail -3 "$SCRATCH/destroy-production.log")"
 fi
 
 # The node of staging's single agent-society pod: with `minAvailable: 1` over one replica this
