@@ -1,7 +1,8 @@
 import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
 import type { PlannedAgent } from "../spec/plan";
-import type { Topology } from "../stacks/topology";
-import { agentEndpoint, urlOf } from "../stacks/topology";
+import type { Topology } from "../stacks/catalog";
+import { urlOf } from "../stacks/catalog";
+import { agentEndpoint } from "../stacks/topology";
 import { Agents } from "./agent";
 import { KgentsNamespaces } from "./kgents-namespaces";
 
@@ -40,7 +41,7 @@ export function deployKgents(args: KgentsArgs) {
       namespace: args.topology.kgents.agents,
       replicas: agent.replicas,
       image: agent.image,
-      endpoint: urlOf(agentEndpoint(args.topology, agent.genus), "http"),
+      endpoint: urlOf(agentEndpoint(args.topology, agent.genus)),
     })),
     /** The `budgets` stack output: the same figures as `npm run budget -- --json`. */
     budgetOutputs: budgetFigures(args.budgets),

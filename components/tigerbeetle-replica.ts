@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PORTS } from "../stacks/topology";
+import { CATALOG } from "../stacks/catalog";
+
 import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
 import {
@@ -14,6 +15,9 @@ import {
   spreadAcrossZones,
 } from "./shared/scheduling";
 import { spreadsAcrossZones } from "../stacks/tigerbeetle";
+
+/** The replica port: replication and clients. */
+export const TIGERBEETLE_PORT = CATALOG.tigerbeetle.ports.tigerbeetle;
 
 /**
  * The pod of one TigerBeetle replica, as pure functions of the config and the address list, so
@@ -65,7 +69,7 @@ export const FORMAT_SCRIPT = [
 /** The address list replica `replica` is given: every replica's `ip:port`, its own as 0.0.0.0. */
 export function replicaAddresses(ips: readonly string[], replica: number): string {
   return ips
-    .map((ip, i) => (i === replica ? `0.0.0.0:${PORTS.tigerbeetle}` : `${ip}:${PORTS.tigerbeetle}`))
+    .map((ip, i) => (i === replica ? `0.0.0.0:${TIGERBEETLE_PORT}` : `${ip}:${TIGERBEETLE_PORT}`))
     .join(",");
 }
 
@@ -187,7 +191,7 @@ export function replicaPodSpec(
         image: ctx.image,
         imagePullPolicy: "IfNotPresent",
         args: startArgs(settings, replica, addresses),
-        ports: [{ name: "tigerbeetle", containerPort: PORTS.tigerbeetle, protocol: "TCP" }],
+        ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT, protocol: "TCP" }],
         resources: settings.resources,
         securityContext: restrictedContainerSecurityContext(),
         startupProbe: tcpProbe("tigerbeetle", TIGERBEETLE_STARTUP),

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PORTS, Topology } from "../stacks/topology";
+import { Topology, endpointUrls } from "../stacks/catalog";
 import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
@@ -13,6 +13,7 @@ import {
   formatPodSpec,
   replicaAddresses,
   replicaPodSpec,
+  TIGERBEETLE_PORT,
 } from "./tigerbeetle-replica";
 
 /** The official TigerBeetle image; not under `imageRegistry`, which is for the platform's own. */
@@ -59,6 +60,17 @@ export class TigerBeetle extends pulumi.ComponentResource {
   public readonly formatJobs: k8s.batch.v1.JobPatch[];
   /** Headless Service over all replicas (the StatefulSets' `serviceName`). */
   public readonly headlessService: k8s.core.v1.Service;
+  /** Its stack outputs (`services.tigerbeetle`). */
+  public readonly outputs: {
+    readonly namespace: string;
+    readonly image: string;
+    readonly replicas: number;
+    readonly clusterId: string;
+    /** `headless`: DNS over all replicas only; clients need `addresses`. */
+    readonly endpoints: { readonly headless: string };
+    /** What TigerBeetle clients take: every replica's `ip:3000`, in replica order. */
+    readonly addresses: pulumi.Output<string>;
+  };
 
   constructor(name: string, args: TigerBeetleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:TigerBeetle", name, {}, opts);
@@ -125,14 +137,19 @@ export class TigerBeetle extends pulumi.ComponentResource {
 
     const port = {
       name: "tigerbeetle",
-      port: PORTS.tigerbeetle,
+      port: TIGERBEETLE_PORT,
       targetPort: "tigerbeetle",
       protocol: "TCP",
     };
     this.headlessService = new k8s.core.v1.Service(
       `${name}-headless`,
       {
-        metadata: { name: topology.tigerbeetle.client.service, namespace, labels, annotations },
+        metadata: {
+          name: topology.endpoints.tigerbeetle.headless.service,
+          namespace,
+          labels,
+          annotations,
+        },
         spec: {
           clusterIP: "None",
           // Replicas must find each other before any of them is ready.
@@ -164,7 +181,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
         ),
     );
     const ips = pulumi.all(this.replicaServices.map((s) => s.spec.clusterIP));
-    this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${PORTS.tigerbeetle}`).join(","));
+    this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${TIGERBEETLE_PORT}`).join(","));
 
     // Each replica's data volume is a claim of its own, kept in every environment: not deleted
     // by `pulumi destroy`, by a replacement, or when a StatefulSet goes, and adopted with its
@@ -323,11 +340,14 @@ export class TigerBeetle extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({
-      addresses: this.addresses,
-      clusterId: this.clusterId,
-      replicaCount: this.replicaCount,
+    this.outputs = {
+      namespace: placement.namespace,
       image: this.image,
-    });
+      replicas: this.replicaCount,
+      clusterId: this.clusterId,
+      endpoints: endpointUrls(topology, "tigerbeetle"),
+      addresses: this.addresses,
+    };
+    this.registerOutputs(this.outputs);
   }
 }

@@ -80,7 +80,7 @@ async function measure(count: number): Promise<Measurement> {
     // Loaded after the specs exist, so that module loading is not counted as spec loading.
     const { checkAgentSpecs } = await import("../spec/load");
     const { planAgents } = await import("../spec/plan");
-    const { buildTopology } = await import("../stacks/topology");
+    const { buildTopology } = await import("../stacks/catalog");
     const { deployKgents } = await import("../components/kgents");
     const { runProgram } = await import("./mock-runtime");
     const { toManifests, toYaml } = await import("./render-lib");

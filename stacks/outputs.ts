@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENTS } from "./schema";
-import { WORKLOADS } from "./topology";
+import { WORKLOADS } from "./catalog";
 
 /**
  * The stack outputs, as a contract for dashboards (`pulumi stack output --json`, or a

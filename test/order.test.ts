@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import type { RecordedResource } from "../scripts/mock-runtime";
-import { WORKLOADS, WorkloadKey } from "../stacks/topology";
+import { WORKLOADS, WorkloadKey } from "../stacks/catalog";
 import { STACKS, render } from "./harness";
 
 /** The four services start in order: each component waits for every resource of the one before. */

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../scripts/stack-file";
+import { CATALOG, FLOWS, ServiceRecord, WORKLOADS, WorkloadKey } from "../stacks/catalog";
 import { stackConfigShape } from "../stacks/schema";
 import { SECRETS } from "../stacks/secrets";
 
@@ -25,5 +26,54 @@ describe("README", () => {
         `config key ${key} in a README table`,
       );
     }
+  });
+});
+
+/** The rows of the markdown table that follows `heading`, as arrays of trimmed cells. */
+function tableAfter(heading: string): string[][] {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has ${heading}`);
+  const lines = readme.slice(start).split("\n");
+  const first = lines.findIndex((l) => l.startsWith("|"));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(
+      line
+        .slice(1, -1)
+        .split("|")
+        .map((c) => c.trim()),
+    );
+  }
+  return rows;
+}
+
+describe("README tables derived from the service catalog", () => {
+  it("the traffic matrix is the catalog's calls, in order, with their reasons", () => {
+    const app = (key: WorkloadKey) => CATALOG[key].app;
+    assert.deepEqual(
+      tableAfter("## Traffic matrix"),
+      FLOWS.map((f) => [app(f.from), app(f.to), String(f.port), f.why]),
+    );
+  });
+
+  it("the services table is the catalog's records", () => {
+    assert.deepEqual(
+      tableAfter("## Services"),
+      WORKLOADS.map((key) => {
+        const record: ServiceRecord = CATALOG[key];
+        const ports = Object.entries(record.ports).map(([name, port]) => `${name} ${port}`);
+        const endpoints = Object.entries(record.endpoints).map(
+          ([name, e]) => `${name}: \`${e.service}\`${e.headless === true ? " (headless)" : ""}`,
+        );
+        return [
+          `\`${key}\``,
+          record.summary,
+          `\`${record.namespace}\``,
+          ports.join(", "),
+          endpoints.join(", "),
+        ];
+      }),
+    );
   });
 });

@@ -1,12 +1,11 @@
 import { strict as assert } from "assert";
 import type { Manifest } from "../scripts/render-lib";
-import { FLOWS } from "../stacks/traffic";
-import { buildTopology } from "../stacks/topology";
+import { FLOWS, buildTopology } from "../stacks/catalog";
 import { STACKS, render } from "./harness";
 import { KUBE_DNS, Pod, allowedConnections, connectionKey, podsOf } from "./network-model";
 
 /**
- * The traffic matrix (stacks/traffic.ts, plus DNS) against what the rendered NetworkPolicies
+ * The traffic matrix (stacks/catalog.ts, plus DNS) against what the rendered NetworkPolicies
  * allow, computed from the policies alone: nothing missing, nothing extra.
  */
 

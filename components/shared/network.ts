@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS, FLOWS, Flow } from "../../stacks/traffic";
-import { Topology, WorkloadKey } from "../../stacks/topology";
+import { DNS, FLOWS, Flow, Topology, WorkloadKey } from "../../stacks/catalog";
 import { selectorLabels } from "./labels";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -60,23 +59,25 @@ function groupByPort(flows: readonly Flow[], peerOf: (flow: Flow) => NetworkPoli
 }
 
 /**
- * The allow rules of one platform workload, computed from the traffic matrix (`FLOWS`):
+ * The allow rules of one platform workload, computed from the traffic matrix (`FLOWS`, the
+ * catalog's calls):
  * ingress from every flow that ends at it, egress to every flow that starts at it, and DNS.
  */
 export function workloadPolicySpec(
   key: WorkloadKey,
   topology: Topology,
+  flows: readonly Flow[] = FLOWS,
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
   const peer = (k: WorkloadKey) =>
     podsPeer(topology.workloads[k].namespace, selectorLabels(topology.workloads[k].app));
   const ingress: NetworkPolicyIngressRule[] = groupByPort(
-    FLOWS.filter((f) => f.to === key),
+    flows.filter((f) => f.to === key),
     (f) => peer(f.from),
   ).map((r) => ({ from: r.peers, ports: r.ports }));
   const egress: NetworkPolicyEgressRule[] = [
     dnsEgressRule(),
     ...groupByPort(
-      FLOWS.filter((f) => f.from === key),
+      flows.filter((f) => f.from === key),
       (f) => peer(f.to),
     ).map((r) => ({ to: r.peers, ports: r.ports })),
   ];

@@ -1,22 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Topology, WorkloadKey } from "../../stacks/topology";
+import type { Topology, WorkloadKey } from "../../stacks/catalog";
 import { appLabels, commonAnnotations, selectorLabels } from "./labels";
 import { platformNamespace } from "./namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./network";
 import { preferSpreadAcrossNodes } from "./scheduling";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 
-/** What every platform service's component takes besides its own settings and secrets. */
-export interface PlatformServiceArgs {
+/** What every platform workload's objects are named and annotated from. */
+export interface WorkloadContext {
   /** `staging` or `production`; written as the `environment` annotation on every object. */
   readonly environment: string;
   /** Names, namespaces, ports and URLs of the whole stack. */
   readonly topology: Topology;
-  /** Registry prefix of the platform's images (`IMAGE_REGISTRY_UNSET` when the stack sets none). */
-  readonly imageRegistry: string;
-  /** `LOG_LEVEL`. */
-  readonly logLevel: string;
 }
 
 /** Metadata every object of one workload carries. */
@@ -139,27 +135,6 @@ export function statelessDeployment(
   );
 }
 
-/**
- * At most one pod of the service down at a time through drains and upgrades. (maxUnavailable
- * rather than minAvailable: with one replica, as in staging, a drain may still proceed.)
- */
-export function onePodAtATimeBudget(
-  resourceName: string,
-  name: string,
-  app: string,
-  meta: WorkloadMeta,
-  opts: pulumi.CustomResourceOptions,
-): k8s.policy.v1.PodDisruptionBudget {
-  return new k8s.policy.v1.PodDisruptionBudget(
-    resourceName,
-    {
-      metadata: { name, ...meta },
-      spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(app) } },
-    },
-    opts,
-  );
-}
-
 /** What every platform service's component starts with. */
 export interface ServiceFoundation {
   /** `app.kubernetes.io/name` of its pods. */
@@ -179,7 +154,7 @@ export function serviceFoundation(
   parent: pulumi.ComponentResource,
   name: string,
   key: WorkloadKey,
-  args: PlatformServiceArgs,
+  args: WorkloadContext,
   podSecurity: "restricted" | "baseline" | "privileged",
 ): ServiceFoundation {
   const { app, namespace: namespaceName } = args.topology.workloads[key];

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { disruptionRule } from "../../components/agent-society";
+import { disruptionRule } from "../../components/services";
 import { Manifest } from "../../scripts/render-lib";
 import { isSecretValue } from "../../scripts/mock-runtime";
 import { at, editedObject, one, ofKind, render } from "../harness";
@@ -252,19 +252,20 @@ for (const stack of ["staging", "production"] as const) {
       const policy = one(manifests, "NetworkPolicy", want.name, want.namespace);
       assert.deepEqual(at(policy, "spec", "podSelector"), { matchLabels: SELECTOR });
       assert.deepEqual(at(policy, "spec", "policyTypes"), ["Ingress", "Egress"]);
+      // Rules in the order of the catalog's calls: agent-society's own first.
       assert.deepEqual(at(policy, "spec", "ingress"), [
-        {
-          from: [peer(want.runtimeNamespace, "agent-runtime")],
-          ports: [{ protocol: "TCP", port: 3100 }],
-        },
-        // The relay: from agent-runtime (Story 23.2's rule) and from peer relays; the staging rule
+        // The relay: from peer relays and from agent-runtime (Story 23.2's rule); the staging rule
         // selects the staging namespaces (the story's overlay did not).
         {
           from: [
-            peer(want.runtimeNamespace, "agent-runtime"),
             peer(want.namespace, "agent-society"),
+            peer(want.runtimeNamespace, "agent-runtime"),
           ],
           ports: [{ protocol: "TCP", port: 7100 }],
+        },
+        {
+          from: [peer(want.runtimeNamespace, "agent-runtime")],
+          ports: [{ protocol: "TCP", port: 3100 }],
         },
       ]);
       assert.deepEqual(at(policy, "spec", "egress"), [

@@ -6,7 +6,7 @@ import type { BudgetFigures } from "../../spec/budget";
 import { agentShare, budgetFigures, budgetProblems, computeBudgets } from "../../spec/budget";
 import type { PlannedAgent } from "../../spec/plan";
 import { formatCpu, formatMemory, parseQuantity } from "../../stacks/quantity";
-import { buildTopology } from "../../stacks/topology";
+import { buildTopology } from "../../stacks/catalog";
 import { ROOT } from "../../scripts/stack-file";
 import { at, editedObject, ofKind, one, render, renderError } from "../harness";
 

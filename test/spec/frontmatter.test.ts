@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { checkAgentSpecs } from "../../spec/load";
 import { MAX_NODES, MAX_SPEC_BYTES, parseFrontmatter } from "../../spec/frontmatter";
 import { agentContainers, checkAgentObjectSizes, escapeEnvValue } from "../../components/agent";
-import { buildTopology } from "../../stacks/topology";
+import { buildTopology } from "../../stacks/catalog";
 import { planAgents } from "../../spec/plan";
 import { spec, specDir } from "./helpers";
 

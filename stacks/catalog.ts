@@ -1,0 +1,322 @@
+/**
+ * The service catalog: every fact about the platform's services written once. One record per
+ * service says where it lives (namespace, app label), what it offers (named ports, and the
+ * Services and URLs in front of them) and whom it calls (`calls`, each with the port it calls
+ * and, when the service is told where, the variable that carries the URL). Everything else is
+ * derived from these records:
+ *
+ * - the topology (`buildTopology`): namespaces, Service names, hosts, with the stack's suffix;
+ * - the traffic matrix (`FLOWS`), and from it every NetworkPolicy and the traffic test;
+ * - the URLs a service is given (`callUrls`): a URL exists only as a call, so it always has its
+ *   flow, and a call always has its NetworkPolicy rules;
+ * - the stack outputs' `endpoints` and `startOrder`, and the README's service table.
+ *
+ * How each service is run (image, env, probes) is in its component (`components/services.ts`
+ * for the stateless ones, `components/tigerbeetle.ts` for the ledger). Pure data: no Pulumi.
+ */
+
+/** The platform's services, in start order (each waits for the one before it). */
+export const WORKLOADS = ["tigerbeetle", "agentSociety", "agentRuntime", "connector"] as const;
+export type WorkloadKey = (typeof WORKLOADS)[number];
+
+/** How a client reaches an endpoint: its URL scheme, or `tcp` for a bare `host:port`. */
+export type Scheme = "http" | "ws" | "tcp";
+
+export interface EndpointRecord {
+  /** The Service's base name (the stack's suffix is appended). */
+  readonly service: string;
+  /** The named port (of the record's `ports`) behind it. */
+  readonly port: string;
+  readonly scheme: Scheme;
+  /** A headless Service (`clusterIP: None`): DNS returns the pods. */
+  readonly headless?: boolean;
+}
+
+export interface CallRecord {
+  readonly to: WorkloadKey;
+  /** An endpoint of `to`. */
+  readonly endpoint: string;
+  /** The variable that gives the caller this endpoint's URL; none when it finds it otherwise. */
+  readonly env?: string;
+  /** Why the call exists, for the README and for review. */
+  readonly why: string;
+}
+
+export interface ServiceRecord {
+  /** What the service is, in a few words (README). */
+  readonly summary: string;
+  /** Base namespace, as the real system names it in production. */
+  readonly namespace: string;
+  /** `app.kubernetes.io/name` of its pods: the label every selector and policy uses. */
+  readonly app: string;
+  /** Named container ports; a Service port has the same name and number as its container port. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** What clients use, by the key the stack outputs show it under. */
+  readonly endpoints: Readonly<Record<string, EndpointRecord>>;
+  readonly calls: readonly CallRecord[];
+}
+
+export const CATALOG = {
+  tigerbeetle: {
+    summary: "the ledger (StatefulSets, one per replica)",
+    namespace: "tigerbeetle",
+    app: "tigerbeetle",
+    ports: { tigerbeetle: 3000 },
+    endpoints: {
+      /** Over all replicas, DNS only: clients take every replica's address (`addresses`). */
+      headless: { service: "tigerbeetle", port: "tigerbeetle", scheme: "tcp", headless: true },
+    },
+    calls: [
+      {
+        to: "tigerbeetle",
+        endpoint: "headless",
+        why: "replicas replicate to each other (through each replica's ClusterIP Service)",
+      },
+    ],
+  },
+  agentSociety: {
+    summary: "business logic (BLS) and Nostr relay",
+    namespace: "agent-society",
+    app: "agent-society",
+    ports: { http: 3100, ws: 7100 },
+    endpoints: {
+      http: { service: "agent-society", port: "http", scheme: "http" },
+      relay: { service: "agent-society-relay", port: "ws", scheme: "ws", headless: true },
+    },
+    calls: [
+      { to: "agentSociety", endpoint: "relay", why: "peer relays exchange Nostr events" },
+      {
+        to: "connector",
+        endpoint: "admin",
+        env: "CONNECTOR_ADMIN_URL",
+        why: "business logic manages channels through the connector admin API",
+      },
+      {
+        to: "agentRuntime",
+        endpoint: "http",
+        env: "AGENT_RUNTIME_URL",
+        why: "business logic sends payments (POST /ilp/send)",
+      },
+    ],
+  },
+  agentRuntime: {
+    summary: "ILP middleware between the connector and agent-society",
+    namespace: "agent-runtime-core",
+    app: "agent-runtime",
+    ports: { http: 3100 },
+    endpoints: { http: { service: "agent-runtime", port: "http", scheme: "http" } },
+    calls: [
+      {
+        to: "agentSociety",
+        endpoint: "http",
+        env: "BUSINESS_LOGIC_URL",
+        why: "middleware calls business logic (POST /handle-payment)",
+      },
+      {
+        to: "agentSociety",
+        endpoint: "relay",
+        why: "middleware subscribes to the Nostr relay (Story 23.2's relay NetworkPolicy)",
+      },
+      {
+        to: "connector",
+        endpoint: "btp",
+        env: "CONNECTOR_BTP_URL",
+        why: "middleware's BTP link to the connector",
+      },
+    ],
+  },
+  connector: {
+    summary: "ILP connector, accounts in TigerBeetle",
+    namespace: "agent-runtime",
+    app: "connector",
+    ports: { btp: 4000, health: 8080, admin: 8081 },
+    endpoints: {
+      btp: { service: "connector", port: "btp", scheme: "ws" },
+      health: { service: "connector", port: "health", scheme: "http" },
+      admin: { service: "connector", port: "admin", scheme: "http" },
+    },
+    calls: [
+      {
+        to: "tigerbeetle",
+        endpoint: "headless",
+        why: "the connector's TigerBeetle client talks to every replica (TIGERBEETLE_REPLICAS)",
+      },
+      {
+        to: "agentRuntime",
+        endpoint: "http",
+        env: "LOCAL_DELIVERY_URL",
+        why: "the connector delivers incoming packets locally (POST /ilp/packets)",
+      },
+    ],
+  },
+} as const satisfies Record<WorkloadKey, ServiceRecord>;
+
+/** Any catalog: the shipped one, or one a test builds. */
+export type Catalog = Readonly<Record<WorkloadKey, ServiceRecord>>;
+
+/** A record's port names, and its endpoint keys, as types: a probe or a call cannot name others. */
+export type PortName<K extends WorkloadKey> = keyof (typeof CATALOG)[K]["ports"] & string;
+export type EndpointKey<K extends WorkloadKey> = keyof (typeof CATALOG)[K]["endpoints"] & string;
+/** The variables that carry a caller's URLs. */
+export type CallEnv<K extends WorkloadKey> = Extract<
+  (typeof CATALOG)[K]["calls"][number],
+  { env: string }
+>["env"];
+
+/** Ports outside the platform's services. */
+export const PORTS = { kgentsHttp: 8080, dns: 53 } as const;
+
+/** A port of a Service, with its cluster DNS name. */
+export interface Endpoint {
+  readonly service: string;
+  readonly namespace: string;
+  readonly port: number;
+  /** `<service>.<namespace>.svc.cluster.local` */
+  readonly host: string;
+  readonly scheme: Scheme;
+}
+
+export interface WorkloadPlacement {
+  /** Value of `app.kubernetes.io/name` on its pods, the label its selectors use. */
+  readonly app: string;
+  readonly namespace: string;
+}
+
+export interface Topology {
+  /** The stack's suffix for namespaces and names, e.g. `-staging`. */
+  readonly suffix: string;
+  readonly workloads: { readonly [K in WorkloadKey]: WorkloadPlacement };
+  /** Every endpoint of every service, by the keys of the catalog. */
+  readonly endpoints: { readonly [K in WorkloadKey]: Readonly<Record<EndpointKey<K>, Endpoint>> };
+  /** The kgents agents' namespaces: long-running agents, and short-lived ones. */
+  readonly kgents: { readonly agents: string; readonly ephemeral: string };
+}
+
+/**
+ * Where everything lives for a stack: the catalog with the stack's suffix on every namespace and
+ * Service name. (URLs cannot come from the Service objects themselves: agent-society starts
+ * before the connector it calls, and an Output dependency against the start order would
+ * deadlock the `dependsOn` chain.)
+ */
+export function buildTopology(
+  config: { readonly namespaceSuffix: string },
+  catalog: Catalog = CATALOG,
+): Topology {
+  const suffix = config.namespaceSuffix;
+  const workloads = {} as Record<WorkloadKey, WorkloadPlacement>;
+  const endpoints = {} as Record<WorkloadKey, Record<string, Endpoint>>;
+  for (const key of WORKLOADS) {
+    const record = catalog[key];
+    const namespace = `${record.namespace}${suffix}`;
+    workloads[key] = { app: record.app, namespace };
+    endpoints[key] = Object.fromEntries(
+      Object.entries(record.endpoints).map(([name, e]) => {
+        const service = `${e.service}${suffix}`;
+        const host = `${service}.${namespace}.svc.cluster.local`;
+        return [name, { service, namespace, port: record.ports[e.port], host, scheme: e.scheme }];
+      }),
+    );
+  }
+  return {
+    suffix,
+    workloads,
+    endpoints: endpoints as Topology["endpoints"],
+    kgents: { agents: `kgents-agents${suffix}`, ephemeral: `kgents-ephemeral${suffix}` },
+  };
+}
+
+/** `scheme://host:port`, or `host:port` for `tcp`: e.g. `http://connector.agent-runtime.svc.cluster.local:8081`. */
+export function urlOf(endpoint: Endpoint): string {
+  const address = `${endpoint.host}:${endpoint.port}`;
+  return endpoint.scheme === "tcp" ? address : `${endpoint.scheme}://${address}`;
+}
+
+/** A service's endpoints as URLs, by endpoint key: its stack outputs' `endpoints`. */
+export function endpointUrls<K extends WorkloadKey>(
+  topology: Topology,
+  key: K,
+): Record<EndpointKey<K>, string> {
+  const endpoints: Record<string, Endpoint> = topology.endpoints[key];
+  return Object.fromEntries(
+    Object.entries(endpoints).map(([name, endpoint]) => [name, urlOf(endpoint)]),
+  ) as Record<EndpointKey<K>, string>;
+}
+
+/**
+ * The URLs a service is given: one per call that names a variable, by that variable. The only
+ * way a component gets another service's URL, so every URL it holds is a call, with its flow.
+ */
+export function callUrls<K extends WorkloadKey>(
+  topology: Topology,
+  key: K,
+  catalog: Catalog = CATALOG,
+): Record<CallEnv<K>, string> {
+  const calls = catalog[key].calls;
+  const urls: Record<string, string> = {};
+  for (const call of calls) {
+    if (call.env === undefined) continue;
+    const endpoints: Record<string, Endpoint> = topology.endpoints[call.to];
+    urls[call.env] = urlOf(endpoints[call.endpoint]);
+  }
+  return urls as Record<CallEnv<K>, string>;
+}
+
+/** One allowed connection: `from`'s pods may open `port` on `to`'s pods. */
+export interface Flow {
+  readonly from: WorkloadKey;
+  readonly to: WorkloadKey;
+  readonly port: number;
+  readonly why: string;
+}
+
+/**
+ * The traffic matrix: every call of every record, as the port it opens. The NetworkPolicies are
+ * generated from it (every namespace denies everything else by default), and a test recomputes
+ * reachability from the registered policies and compares it with this list. DNS is allowed to
+ * every workload and is not repeated here (`DNS`).
+ */
+export function flowsOf(catalog: Catalog): Flow[] {
+  return WORKLOADS.flatMap((from) =>
+    catalog[from].calls.map((call) => {
+      const target = catalog[call.to];
+      const port = target.ports[target.endpoints[call.endpoint].port];
+      return { from, to: call.to, port, why: call.why };
+    }),
+  );
+}
+export const FLOWS: readonly Flow[] = flowsOf(CATALOG);
+
+/**
+ * The DNS rule every workload gets: UDP and TCP 53 to kube-dns in kube-system, and to
+ * NodeLocal DNSCache, whose pods run on the host network and answer on the link-local address
+ * 169.254.20.10 (its default), which no pod selector can match.
+ */
+export const DNS = {
+  namespace: "kube-system",
+  podLabels: { "k8s-app": "kube-dns" },
+  nodeLocalCache: "169.254.20.10/32",
+  port: PORTS.dns,
+  protocols: ["UDP", "TCP"],
+} as const;
+
+/** What is inconsistent in a catalog: a call or endpoint naming what does not exist. */
+export function catalogProblems(catalog: Catalog): string[] {
+  const problems: string[] = [];
+  for (const key of WORKLOADS) {
+    const record = catalog[key];
+    for (const [name, e] of Object.entries(record.endpoints)) {
+      if (!(e.port in record.ports)) problems.push(`${key}.endpoints.${name}: no port ${e.port}`);
+    }
+    const envs = new Set<string>();
+    for (const call of record.calls) {
+      if (!(call.endpoint in catalog[call.to].endpoints)) {
+        problems.push(`${key} calls ${call.to}.${call.endpoint}: no such endpoint`);
+      }
+      if (call.env !== undefined && envs.has(call.env)) {
+        problems.push(`${key}: two calls give ${call.env}`);
+      }
+      if (call.env !== undefined) envs.add(call.env);
+    }
+  }
+  return problems;
+}
