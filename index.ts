@@ -2,11 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { TigerBeetle } from "./components/tigerbeetle";
 import { checkAgentObjectSizes } from "./components/agent";
 import { deployKgents } from "./components/kgents";
-import { PlatformService, StatelessKey } from "./components/platform-service";
-import { SERVICES } from "./components/services";
+import { PlatformService, ServiceOutputs } from "./components/platform-service";
 import { checkBudgets } from "./spec/budget";
 import { planAgents } from "./spec/plan";
-import { WORKLOADS, buildTopology } from "./stacks/catalog";
+import { STATELESS, StatelessKey, WORKLOADS, buildTopology } from "./stacks/catalog";
 import { IMAGE_REGISTRY_UNSET_WARNING } from "./stacks/config";
 import { IMAGE_REGISTRY_UNSET } from "./stacks/images";
 import { loadInputs } from "./stacks/inputs";
@@ -43,7 +42,6 @@ export = async function main() {
   // The stateless services in start order (WORKLOADS), each waiting for the one before it.
   const context = {
     config,
-    topology,
     tigerbeetle: {
       clusterId: tigerbeetle.clusterId,
       addresses: tigerbeetle.addresses,
@@ -51,23 +49,16 @@ export = async function main() {
     },
   };
   let previous: pulumi.Resource = tigerbeetle;
-  const start = <K extends StatelessKey>(key: K): PlatformService<K> => {
+  const services = {} as { [K in StatelessKey]: ServiceOutputs<K> };
+  for (const key of STATELESS) {
     const service = new PlatformService(
       topology.workloads[key].app,
-      {
-        environment: config.environment,
-        topology,
-        imageRegistry,
-        definition: SERVICES[key](context),
-      },
+      { key, environment: config.environment, topology, imageRegistry, context },
       { dependsOn: [previous] },
     );
+    (services as Record<StatelessKey, ServiceOutputs<StatelessKey>>)[key] = service.outputs;
     previous = service;
-    return service;
-  };
-  const agentSociety = start("agentSociety");
-  const agentRuntime = start("agentRuntime");
-  const connector = start("connector");
+  }
 
   const kgents = deployKgents({
     environment: config.environment,
@@ -82,12 +73,7 @@ export = async function main() {
     schemaVersion: OUTPUTS_SCHEMA_VERSION,
     environment: config.environment,
     startOrder: [...WORKLOADS],
-    services: {
-      tigerbeetle: tigerbeetle.outputs,
-      agentSociety: agentSociety.outputs,
-      agentRuntime: agentRuntime.outputs,
-      connector: connector.outputs,
-    },
+    services: { tigerbeetle: tigerbeetle.outputs, ...services },
     agents: kgents.outputs,
     budgets: kgents.budgetOutputs,
   } satisfies OutputsOf<StackOutputs>;

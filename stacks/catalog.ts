@@ -11,9 +11,23 @@
  *   flow, and a call always has its NetworkPolicy rules;
  * - the stack outputs' `endpoints` and `startOrder`, and the README's service table.
  *
- * How each service is run (image, env, probes) is in its component (`components/services.ts`
- * for the stateless ones, `components/tigerbeetle.ts` for the ledger). Pure data: no Pulumi.
+ * A stateless service's record also says how it runs (`run`: image, environment, secrets, probes,
+ * resources and the exceptions it names), which `PlatformService` renders; TigerBeetle, whose
+ * nature differs, has a component of its own (`components/tigerbeetle.ts`) and no `run`.
+ * No resources are created here.
  */
+
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import {
+  ioUringPodAnnotations,
+  ioUringPodSecurityLevel,
+  ioUringSeccompProfile,
+} from "../components/shared/security";
+import type { LoadedStackConfig } from "./config";
+import { PLATFORM_REPOSITORIES } from "./images";
+import type { Resources } from "./schema";
+import type { IoUringSeccomp } from "./tigerbeetle";
 
 /** The platform's services, in start order (each waits for the one before it). */
 export const WORKLOADS = ["tigerbeetle", "agentSociety", "agentRuntime", "connector"] as const;
@@ -42,6 +56,55 @@ export interface CallRecord {
   readonly why: string;
 }
 
+/** What a record's `run` may use besides its own config section. */
+export interface RunContext {
+  readonly config: LoadedStackConfig;
+  /** The URLs of the record's calls, by variable (`callUrls`): the only URLs `env` may hold. */
+  readonly urls: Readonly<Record<string, string>>;
+  /** The ledger, for the connector's TigerBeetle client. */
+  readonly tigerbeetle: {
+    readonly clusterId: string;
+    /** Every replica's `ip:3000` in replica order. */
+    readonly addresses: pulumi.Input<string>;
+    readonly seccomp: IoUringSeccomp;
+  };
+}
+
+/** An HTTP GET probe on one of the record's named ports. */
+export interface HttpProbe {
+  readonly path: string;
+  readonly port: string;
+}
+
+/** How a stateless service runs, for one stack: what `PlatformService` renders. */
+export interface RunSpec {
+  /** The component's type token (kept stable: it is part of every child's URN). */
+  readonly componentType: string;
+  /** The container's name. */
+  readonly container: string;
+  /** Repository under `imageRegistry` (`PLATFORM_REPOSITORIES`), and its tag or digest. */
+  readonly repository: string;
+  readonly imageTag: string;
+  readonly replicas: number;
+  readonly resources: Resources;
+  /** The ConfigMap, loaded as environment variables; its URLs are exactly `urls`. */
+  readonly env: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The Secret, loaded after the ConfigMap; values are secret Outputs. */
+  readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly probes: {
+    readonly startup: HttpProbe;
+    readonly liveness: HttpProbe;
+    readonly readiness: HttpProbe;
+  };
+  /** The namespace's Pod Security level: `restricted` unless the record says why not. */
+  readonly podSecurity: "restricted" | "baseline" | "privileged";
+  /** Replaces RuntimeDefault, for a reason the record gives (the connector's io_uring). */
+  readonly seccompProfile?: k8s.types.input.core.v1.SeccompProfile;
+  readonly podAnnotations?: Record<string, string>;
+  /** The PodDisruptionBudget's rule. */
+  readonly disruption: { readonly minAvailable: 1 } | { readonly maxUnavailable: 1 };
+}
+
 export interface ServiceRecord {
   /** What the service is, in a few words (README). */
   readonly summary: string;
@@ -54,7 +117,14 @@ export interface ServiceRecord {
   /** What clients use, by the key the stack outputs show it under. */
   readonly endpoints: Readonly<Record<string, EndpointRecord>>;
   readonly calls: readonly CallRecord[];
+  /** How it runs, when it is a stateless service (`PlatformService`). */
+  readonly run?: (ctx: RunContext) => RunSpec;
 }
+
+/** Ports a record's `run` also writes into its environment (`BLS_PORT`, ...): named once. */
+const AGENT_SOCIETY_PORTS = { http: 3100, ws: 7100 } as const;
+const AGENT_RUNTIME_PORTS = { http: 3100 } as const;
+const CONNECTOR_PORTS = { btp: 4000, health: 8080, admin: 8081 } as const;
 
 export const CATALOG = {
   tigerbeetle: {
@@ -78,7 +148,7 @@ export const CATALOG = {
     summary: "business logic (BLS) and Nostr relay",
     namespace: "agent-society",
     app: "agent-society",
-    ports: { http: 3100, ws: 7100 },
+    ports: AGENT_SOCIETY_PORTS,
     endpoints: {
       http: { service: "agent-society", port: "http", scheme: "http" },
       relay: { service: "agent-society-relay", port: "ws", scheme: "ws", headless: true },
@@ -98,12 +168,54 @@ export const CATALOG = {
         why: "business logic sends payments (POST /ilp/send)",
       },
     ],
+    run: ({ config, urls }) => {
+      const settings = config.agentSociety;
+      return {
+        componentType: "agent-platform:index:AgentSociety",
+        container: "agent-society",
+        repository: PLATFORM_REPOSITORIES.agentSociety,
+        imageTag: settings.imageTag,
+        replicas: settings.replicas,
+        resources: settings.resources,
+        env: {
+          BLS_PORT: String(AGENT_SOCIETY_PORTS.http),
+          WS_PORT: String(AGENT_SOCIETY_PORTS.ws),
+          ASSET_CODE: settings.assetCode,
+          ASSET_SCALE: String(settings.assetScale),
+          BASE_PRICE_PER_BYTE: String(settings.basePricePerByte),
+          CONNECTOR_ADMIN_URL: urls.CONNECTOR_ADMIN_URL,
+          AGENT_RUNTIME_URL: urls.AGENT_RUNTIME_URL,
+          LOG_LEVEL: config.logLevel,
+          NODE_ID: settings.nodeId,
+          SUPPORTED_CHAINS: settings.supportedChains.join(","),
+          SETTLEMENT_TIMEOUT: String(settings.settlementTimeout),
+          INITIAL_DEPOSIT: String(settings.initialDeposit),
+          // agent-society exits at start without an ILP address.
+          ILP_ADDRESS: settings.ilpAddress,
+          // Arweave uploads need outbound HTTPS, which the NetworkPolicy does not allow.
+          ARDRIVE_ENABLED: "false",
+        },
+        secrets: {
+          NOSTR_SECRET_KEY: config.secrets.nostrSecretKey,
+          // The connector's admin API key (its ADMIN_API_KEY), for CONNECTOR_ADMIN_URL. The domain
+          // notes name no variable; this one is named after CONNECTOR_ADMIN_URL (README).
+          CONNECTOR_ADMIN_API_KEY: config.secrets.connectorAdminApiKey,
+        },
+        probes: {
+          startup: { path: "/health", port: "http" },
+          liveness: { path: "/health", port: "http" },
+          readiness: { path: "/health", port: "http" },
+        },
+        podSecurity: "restricted",
+        disruption: disruptionRule(settings.replicas),
+      };
+    },
   },
   agentRuntime: {
     summary: "ILP middleware between the connector and agent-society",
     namespace: "agent-runtime-core",
     app: "agent-runtime",
-    ports: { http: 3100 },
+    ports: AGENT_RUNTIME_PORTS,
     endpoints: { http: { service: "agent-runtime", port: "http", scheme: "http" } },
     calls: [
       {
@@ -124,12 +236,46 @@ export const CATALOG = {
         why: "middleware's BTP link to the connector",
       },
     ],
+    run: ({ config, urls }) => {
+      const settings = config.agentRuntime;
+      return {
+        componentType: "agent-platform:index:AgentRuntime",
+        container: "agent-runtime",
+        repository: PLATFORM_REPOSITORIES.agentRuntime,
+        imageTag: settings.imageTag,
+        replicas: settings.replicas,
+        resources: settings.resources,
+        env: {
+          PORT: String(AGENT_RUNTIME_PORTS.http),
+          NODE_ID: settings.nodeId,
+          LOG_LEVEL: config.logLevel,
+          BASE_ADDRESS: settings.baseAddress,
+          BUSINESS_LOGIC_URL: urls.BUSINESS_LOGIC_URL,
+          BUSINESS_LOGIC_TIMEOUT: String(settings.businessLogicTimeoutMs),
+          CONNECTOR_BTP_URL: urls.CONNECTOR_BTP_URL,
+          CONNECTOR_BTP_MAX_RETRIES: String(settings.btpMaxRetries),
+          SPSP_ENABLED: String(settings.spspEnabled),
+          SESSION_TTL_MS: String(settings.sessionTtlMs),
+        },
+        secrets: {
+          // The token the connector knows as BTP_PEER_AGENT_RUNTIME_SECRET.
+          CONNECTOR_BTP_AUTH_TOKEN: config.secrets.btpAuthToken,
+        },
+        probes: {
+          startup: { path: "/health", port: "http" },
+          liveness: { path: "/health", port: "http" },
+          readiness: { path: "/ready", port: "http" },
+        },
+        podSecurity: "restricted",
+        disruption: { maxUnavailable: 1 },
+      };
+    },
   },
   connector: {
     summary: "ILP connector, accounts in TigerBeetle",
     namespace: "agent-runtime",
     app: "connector",
-    ports: { btp: 4000, health: 8080, admin: 8081 },
+    ports: CONNECTOR_PORTS,
     endpoints: {
       btp: { service: "connector", port: "btp", scheme: "ws" },
       health: { service: "connector", port: "health", scheme: "http" },
@@ -148,8 +294,61 @@ export const CATALOG = {
         why: "the connector delivers incoming packets locally (POST /ilp/packets)",
       },
     ],
+    run: ({ config, urls, tigerbeetle }) => {
+      const settings = config.connector;
+      return {
+        componentType: "agent-platform:index:Connector",
+        container: "connector",
+        repository: PLATFORM_REPOSITORIES.connector,
+        imageTag: settings.imageTag,
+        replicas: settings.replicas,
+        resources: settings.resources,
+        env: {
+          NODE_ID: settings.nodeId,
+          LOG_LEVEL: config.logLevel,
+          BTP_SERVER_PORT: String(CONNECTOR_PORTS.btp),
+          HEALTH_CHECK_PORT: String(CONNECTOR_PORTS.health),
+          // The admin API is off unless enabled; agent-society manages channels through it.
+          ADMIN_API_ENABLED: "true",
+          ADMIN_API_PORT: String(CONNECTOR_PORTS.admin),
+          // Settlement needs outbound HTTPS to chain RPCs, which the NetworkPolicy does not allow.
+          SETTLEMENT_ENABLED: "false",
+          SETTLEMENT_PREFERENCE: settings.settlementPreference,
+          SETTLEMENT_THRESHOLD: String(settings.settlementThreshold),
+          TIGERBEETLE_CLUSTER_ID: tigerbeetle.clusterId,
+          TIGERBEETLE_REPLICAS: tigerbeetle.addresses,
+          LOCAL_DELIVERY_ENABLED: "true",
+          LOCAL_DELIVERY_URL: urls.LOCAL_DELIVERY_URL,
+        },
+        secrets: {
+          ADMIN_API_KEY: config.secrets.connectorAdminApiKey,
+          // agent-runtime's CONNECTOR_BTP_AUTH_TOKEN.
+          BTP_PEER_AGENT_RUNTIME_SECRET: config.secrets.btpAuthToken,
+        },
+        probes: {
+          startup: { path: "/health", port: "health" },
+          liveness: { path: "/health/live", port: "health" },
+          // 503 until TigerBeetle answers: no traffic before the ledger is reachable.
+          readiness: { path: "/health/ready", port: "health" },
+        },
+        podSecurity: ioUringPodSecurityLevel(tigerbeetle.seccomp),
+        seccompProfile: ioUringSeccompProfile(tigerbeetle.seccomp),
+        podAnnotations: ioUringPodAnnotations(tigerbeetle.seccomp),
+        disruption: { maxUnavailable: 1 },
+      };
+    },
   },
 } as const satisfies Record<WorkloadKey, ServiceRecord>;
+
+/** The catalog's services that run as a Deployment: those whose record has `run`. */
+export type StatelessKey = {
+  [K in WorkloadKey]: (typeof CATALOG)[K] extends { run: unknown } ? K : never;
+}[WorkloadKey];
+
+/** The stateless services, in start order: each is a `PlatformService`. */
+export const STATELESS: readonly StatelessKey[] = WORKLOADS.filter(
+  (key): key is StatelessKey => (CATALOG[key] as ServiceRecord).run !== undefined,
+);
 
 /** Any catalog: the shipped one, or one a test builds. */
 export type Catalog = Readonly<Record<WorkloadKey, ServiceRecord>>;
@@ -319,4 +518,14 @@ export function catalogProblems(catalog: Catalog): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Story 23.2's `minAvailable: 1` where it is safe: with two or more replicas a drain evicts one
+ * pod at a time and one always serves. With one replica (staging) `minAvailable: 1` would block
+ * every drain and node upgrade for good, so the budget becomes `maxUnavailable: 1`: the pod may
+ * be evicted, and the Deployment starts it again elsewhere.
+ */
+export function disruptionRule(replicas: number): { minAvailable: 1 } | { maxUnavailable: 1 } {
+  return replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 };
 }

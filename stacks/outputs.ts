@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENTS } from "./schema";
-import { WORKLOADS } from "./catalog";
+import { STATELESS, StatelessKey, WORKLOADS } from "./catalog";
 
 /**
  * The stack outputs, as a contract for dashboards (`pulumi stack output --json`, or a
@@ -88,9 +88,11 @@ export const stackOutputsSchema = z
           .regex(/^[0-9.]+:[0-9]+(,[0-9.]+:[0-9]+)*$/)
           .describe("every replica's ip:port in replica order, as TigerBeetle clients take it"),
       }),
-      agentSociety: service,
-      agentRuntime: service,
-      connector: service,
+      // Every other service of the catalog, in start order.
+      ...(Object.fromEntries(STATELESS.map((key) => [key, service])) as Record<
+        StatelessKey,
+        typeof service
+      >),
     }),
     agents: z.array(agent).describe("the kgents agents the stack deploys"),
     budgets: z.array(budget).describe("per kgents namespace: quota, use and each agent's share"),

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { disruptionRule } from "../../components/services";
+import { disruptionRule } from "../../stacks/catalog";
 import { Manifest } from "../../scripts/render-lib";
 import { isSecretValue } from "../../scripts/mock-runtime";
 import { at, editedObject, one, ofKind, render } from "../harness";

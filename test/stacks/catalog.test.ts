@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
-import { checkUrls } from "../../components/platform-service";
-import { SERVICES, ServiceContext } from "../../components/services";
+import { checkRun } from "../../components/platform-service";
 import { workloadPolicySpec } from "../../components/shared/network";
 import {
   CATALOG,
   Catalog,
+  RunContext,
   FLOWS,
   buildTopology,
   callUrls,
@@ -19,7 +19,7 @@ import { SECRETS } from "../../stacks/secrets";
 
 const topology = buildTopology({ namespaceSuffix: "-staging" });
 
-function context(): ServiceContext {
+function context(): RunContext {
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(readStackFile("staging").config)) {
     values[k.replace("agent-platform:", "")] = v;
@@ -32,7 +32,7 @@ function context(): ServiceContext {
   });
   return {
     config,
-    topology,
+    urls: callUrls(topology, "connector"),
     tigerbeetle: { clusterId: "1", addresses: "10.0.0.1:3000", seccomp: { type: "unconfined" } },
   };
 }
@@ -138,29 +138,37 @@ describe("service catalog", () => {
   });
 
   it("a URL cannot exist without its call: the component refuses one, and a call without its URL", () => {
-    const definition = SERVICES.connector(context());
-    checkUrls(definition, topology);
+    const urls = callUrls(topology, "connector");
+    const run = CATALOG.connector.run(context());
+    checkRun("connector", run, urls);
     const extra = {
-      ...definition,
+      ...run,
       env: {
-        ...definition.env,
+        ...run.env,
         BUSINESS_LOGIC_URL:
           "http://agent-society-staging.agent-society-staging.svc.cluster.local:3100",
       },
     };
     assert.throws(
-      () => checkUrls(extra, topology),
+      () => checkRun("connector", extra, urls),
       new Error(
-        "service connector: BUSINESS_LOGIC_URL holds a cluster URL but is not a call of the catalog (stacks/catalog.ts, calls)",
+        "service connector: BUSINESS_LOGIC_URL holds a cluster URL but is not a call of the catalog (stacks/catalog.ts)",
       ),
     );
     const withoutUrl = Object.fromEntries(
-      Object.entries(definition.env).filter(([key]) => key !== "LOCAL_DELIVERY_URL"),
+      Object.entries(run.env).filter(([key]) => key !== "LOCAL_DELIVERY_URL"),
     );
     assert.throws(
-      () => checkUrls({ ...definition, env: withoutUrl }, topology),
+      () => checkRun("connector", { ...run, env: withoutUrl }, urls),
       new Error(
-        "service connector: LOCAL_DELIVERY_URL (a call of the catalog) is not http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100 in its env (stacks/catalog.ts, calls)",
+        "service connector: LOCAL_DELIVERY_URL (a call of the catalog) is not http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100 in its env (stacks/catalog.ts)",
+      ),
+    );
+    const badProbe = { ...run.probes, readiness: { path: "/ready", port: "metrics" } };
+    assert.throws(
+      () => checkRun("connector", { ...run, probes: badProbe }, urls),
+      new Error(
+        "service connector: the readiness probe names no port of it: metrics (stacks/catalog.ts)",
       ),
     );
   });
