@@ -1,5 +1,7 @@
 import { Manifest, RenderOptions, Rendered, renderStack } from "../scripts/render-lib";
 import { readStackFile } from "../scripts/stack-file";
+import { deepMerge } from "../stacks/config";
+import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
 import { InvalidInputError } from "../stacks/problems";
 
 /**
@@ -65,13 +67,18 @@ export function at(value: unknown, ...path: (string | number)[]): any {
   );
 }
 
-/** A stack's JSON config value for one key, parsed, changed by `edit`, and written back. */
+/**
+ * A stack's config value for one key as the program sees it (the environment's default merged
+ * with the stack file's value), changed by `edit`, as JSON text to override the key with.
+ */
 export function editedObject(
-  stack: string,
+  stack: "staging" | "production",
   key: string,
   edit: (value: Record<string, unknown>) => void,
 ): string {
-  const value = JSON.parse(readStackFile(stack).config[`agent-platform:${key}`]) as Record<
+  const text = readStackFile(stack).config[`agent-platform:${key}`];
+  const defaults = (ENVIRONMENT_DEFAULTS[stack] as Record<string, unknown>)[key] ?? {};
+  const value = deepMerge(defaults, text === undefined ? {} : JSON.parse(text)) as Record<
     string,
     unknown
   >;

@@ -1,7 +1,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "../scripts/stack-file";
+import { configTableKeys, readmeTableKeys, writtenReadme } from "../scripts/readme-config";
+import { ROOT, readStackFile } from "../scripts/stack-file";
+import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
 import { CATALOG, FLOWS, ServiceRecord, WORKLOADS, WorkloadKey } from "../stacks/catalog";
 import { stackConfigShape } from "../stacks/schema";
 import { SECRETS } from "../stacks/secrets";
@@ -77,3 +79,40 @@ describe("README tables derived from the service catalog", () => {
     );
   });
 });
+
+describe("README configuration tables and stack files: one source", () => {
+  it("the tables list exactly the config keys, with the values each stack runs with", () => {
+    assert.deepEqual([...readmeTableKeys(readme)].sort(), [...configTableKeys()].sort());
+    // Every staging and production cell is what `npm run readme:config` writes from the code.
+    const expected = writtenReadme(readme);
+    const differing = readme
+      .split("\n")
+      .filter(
+        (line, i) => line.replace(/\s+/g, " ") !== expected.split("\n")[i].replace(/\s+/g, " "),
+      );
+    assert.deepEqual(differing, [], "run npm run readme:config");
+  });
+
+  it("each stack file holds only what differs from its environment's defaults", () => {
+    for (const stack of ["staging", "production"] as const) {
+      const repeated: string[] = [];
+      const visit = (value: unknown, fallback: unknown, path: string) => {
+        if (isObject(value) && isObject(fallback)) {
+          for (const [k, v] of Object.entries(value)) visit(v, fallback[k], `${path}.${k}`);
+        } else if (JSON.stringify(value) === JSON.stringify(fallback)) {
+          repeated.push(path);
+        }
+      };
+      const defaults = ENVIRONMENT_DEFAULTS[stack] as Record<string, unknown>;
+      for (const [fullKey, text] of Object.entries(readStackFile(stack).config)) {
+        const key = fullKey.replace("agent-platform:", "");
+        visit(/^[[{]/.test(text) ? JSON.parse(text) : text, defaults[key], key);
+      }
+      assert.deepEqual(repeated, [], `${stack}: values equal to the defaults`);
+    }
+  });
+});
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

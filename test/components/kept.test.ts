@@ -9,7 +9,7 @@ import { editedObject, one, render } from "../harness";
  * that is there), and every Patch resource is kept.
  */
 describe("kept objects: destroy leaves them, the next up adopts them", () => {
-  for (const stack of ["staging", "production"]) {
+  for (const stack of ["staging", "production"] as const) {
     const suffix = stack === "staging" ? "-staging" : "";
     const ns = `tigerbeetle${suffix}`;
 
