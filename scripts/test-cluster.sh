@@ -50,7 +50,7 @@ start_cluster() {
 }
 
 render() { # stack -> DIR/manifests.yaml, DIR/kept.txt
-  (cd "$ROOT" && node --import tsx scripts/render.ts --stack "$1" --out "$SCRATCH/$1" >/dev/null)
+  (cd "$ROOT" && npm run -s render -- --stack "$1" --out "$SCRATCH/$1" >/dev/null 2>&1)
 }
 
 # Applies a render: definitions first (a custom resource needs its CRD established), then the
