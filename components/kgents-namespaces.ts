@@ -53,10 +53,7 @@ export class KgentsNamespaces extends pulumi.ComponentResource {
       const labels = appLabels("kgents", `kgents-${key}`);
       const namespace = platformNamespace(
         `${name}-${key}`,
-        namespaceName,
-        "restricted",
-        labels,
-        annotations,
+        { name: namespaceName, podSecurity: "restricted", labels, annotations },
         child,
       );
       new k8s.core.v1.LimitRange(

@@ -61,7 +61,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
     const record: ServiceRecord = CATALOG[key];
     const urls: Record<string, string> = callUrls(topology, key);
     const run = record.run!({ ...args.context, urls });
-    super(run.componentType, name, {}, opts);
+    super(componentType(key), name, {}, opts);
     const child = { parent: this };
     checkRun(key, run, urls);
 
@@ -94,7 +94,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
         seccompProfile: run.seccompProfile,
         podAnnotations: run.podAnnotations,
         container: {
-          name: run.container,
+          name: record.app,
           image: this.image,
           ports: Object.entries(record.ports).map(([portName, containerPort]) => ({
             name: portName,
@@ -155,6 +155,11 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/** `agent-platform:index:AgentSociety` for `agentSociety`: stable, it is in every child's URN. */
+export function componentType(key: StatelessKey): string {
+  return `agent-platform:index:${key[0].toUpperCase()}${key.slice(1)}`;
 }
 
 const CLUSTER_URL = /^[a-z]+:\/\/[^/]*\.svc\.cluster\.local(:[0-9]+)?/;

@@ -94,10 +94,12 @@ export class TigerBeetle extends pulumi.ComponentResource {
     // "baseline"/"restricted" forbid Unconfined; see ioUringPodSecurityLevel.
     this.namespace = keptNamespace(
       `${name}-namespace`,
-      placement.namespace,
-      ioUringPodSecurityLevel(settings.seccomp),
-      labels,
-      annotations,
+      {
+        name: placement.namespace,
+        podSecurity: ioUringPodSecurityLevel(settings.seccomp),
+        labels,
+        annotations,
+      },
       { ...child, ...protectInProduction },
     );
     const namespace = this.namespace.metadata.name;

@@ -76,12 +76,11 @@ export interface HttpProbe {
   readonly port: string;
 }
 
-/** How a stateless service runs, for one stack: what `PlatformService` renders. */
+/**
+ * How a stateless service runs, for one stack: what `PlatformService` renders. (Its component's
+ * type token is `agent-platform:index:<Key>`, its container is named after its app.)
+ */
 export interface RunSpec {
-  /** The component's type token (kept stable: it is part of every child's URN). */
-  readonly componentType: string;
-  /** The container's name. */
-  readonly container: string;
   /** Repository under `imageRegistry` (`PLATFORM_REPOSITORIES`), and its tag or digest. */
   readonly repository: string;
   readonly imageTag: string;
@@ -171,12 +170,8 @@ export const CATALOG = {
     run: ({ config, urls }) => {
       const settings = config.agentSociety;
       return {
-        componentType: "agent-platform:index:AgentSociety",
-        container: "agent-society",
         repository: PLATFORM_REPOSITORIES.agentSociety,
-        imageTag: settings.imageTag,
-        replicas: settings.replicas,
-        resources: settings.resources,
+        ...sized(settings),
         env: {
           BLS_PORT: String(AGENT_SOCIETY_PORTS.http),
           WS_PORT: String(AGENT_SOCIETY_PORTS.ws),
@@ -239,12 +234,8 @@ export const CATALOG = {
     run: ({ config, urls }) => {
       const settings = config.agentRuntime;
       return {
-        componentType: "agent-platform:index:AgentRuntime",
-        container: "agent-runtime",
         repository: PLATFORM_REPOSITORIES.agentRuntime,
-        imageTag: settings.imageTag,
-        replicas: settings.replicas,
-        resources: settings.resources,
+        ...sized(settings),
         env: {
           PORT: String(AGENT_RUNTIME_PORTS.http),
           NODE_ID: settings.nodeId,
@@ -297,12 +288,8 @@ export const CATALOG = {
     run: ({ config, urls, tigerbeetle }) => {
       const settings = config.connector;
       return {
-        componentType: "agent-platform:index:Connector",
-        container: "connector",
         repository: PLATFORM_REPOSITORIES.connector,
-        imageTag: settings.imageTag,
-        replicas: settings.replicas,
-        resources: settings.resources,
+        ...sized(settings),
         env: {
           NODE_ID: settings.nodeId,
           LOG_LEVEL: config.logLevel,
@@ -528,4 +515,10 @@ export function catalogProblems(catalog: Catalog): string[] {
  */
 export function disruptionRule(replicas: number): { minAvailable: 1 } | { maxUnavailable: 1 } {
   return replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 };
+}
+
+/** A service section's image tag, replicas and resources, as a `RunSpec` takes them. */
+function sized(settings: { imageTag: string; replicas: number; resources: Resources }) {
+  const { imageTag, replicas, resources } = settings;
+  return { imageTag, replicas, resources };
 }

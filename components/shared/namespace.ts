@@ -3,23 +3,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { KEPT, formerType } from "./kept";
 import { podSecurityLabels } from "./security";
 
-/**
- * A namespace of the platform, with its Pod Security Admission level enforced. Every namespace
- * is "restricted" unless its creator names and explains an exception.
- */
+/** A platform namespace: its name, Pod Security level, and the labels and annotations it carries. */
+export interface NamespaceSpec {
+  readonly name: string;
+  /** Enforced by Pod Security Admission: "restricted" unless its creator names an exception. */
+  readonly podSecurity: "restricted" | "baseline" | "privileged";
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+}
+
+/** A namespace of the platform, with its Pod Security Admission level enforced. */
 export function platformNamespace(
   resourceName: string,
-  name: string,
-  podSecurity: PodSecurityLevel,
-  labels: Record<string, string>,
-  annotations: Record<string, string>,
+  spec: NamespaceSpec,
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Namespace {
-  return new k8s.core.v1.Namespace(
-    resourceName,
-    namespaceArgs(name, podSecurity, labels, annotations),
-    opts,
-  );
+  return new k8s.core.v1.Namespace(resourceName, namespaceArgs(spec), opts);
 }
 
 /**
@@ -28,27 +27,17 @@ export function platformNamespace(
  */
 export function keptNamespace(
   resourceName: string,
-  name: string,
-  podSecurity: PodSecurityLevel,
-  labels: Record<string, string>,
-  annotations: Record<string, string>,
+  spec: NamespaceSpec,
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.NamespacePatch {
-  return new k8s.core.v1.NamespacePatch(
-    resourceName,
-    namespaceArgs(name, podSecurity, labels, annotations),
-    { ...opts, ...KEPT, ...formerType("kubernetes:core/v1:Namespace") },
-  );
+  return new k8s.core.v1.NamespacePatch(resourceName, namespaceArgs(spec), {
+    ...opts,
+    ...KEPT,
+    ...formerType("kubernetes:core/v1:Namespace"),
+  });
 }
 
-type PodSecurityLevel = "restricted" | "baseline" | "privileged";
-
-function namespaceArgs(
-  name: string,
-  podSecurity: PodSecurityLevel,
-  labels: Record<string, string>,
-  annotations: Record<string, string>,
-) {
+function namespaceArgs({ name, podSecurity, labels, annotations }: NamespaceSpec) {
   return {
     metadata: { name, labels: { ...labels, ...podSecurityLabels(podSecurity) }, annotations },
   };

@@ -164,10 +164,7 @@ export function serviceFoundation(
   const child = { parent };
   const namespace = platformNamespace(
     `${name}-namespace`,
-    namespaceName,
-    podSecurity,
-    labels,
-    annotations,
+    { name: namespaceName, podSecurity, labels, annotations },
     child,
   );
   const meta: WorkloadMeta = { namespace: namespace.metadata.name, labels, annotations };

@@ -29,35 +29,40 @@ function config(): LoadedStackConfig {
   };
 }
 
-/** Runs a program that builds only `PlatformService` for `key`. */
-async function alone(key: StatelessKey) {
-  let outputs: unknown;
-  const run = await runProgram({
+/** Runs `program` alone under the mock runtime, as stack `test`. */
+function runAlone(program: () => Promise<Record<string, unknown>>) {
+  return runProgram({
     project: "agent-platform",
     stack: "test",
     config: {},
     secretKeys: [],
-    program: async () => {
-      // Loaded inside the program, after the mocks (as index.ts is).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { PlatformService } = require("../../components/platform-service");
-      const service = new PlatformService(`${key}-alone`, {
-        key,
-        environment: "staging",
-        topology,
-        imageRegistry: "registry.test/acme",
-        context: {
-          config: config(),
-          tigerbeetle: {
-            clusterId: "1",
-            addresses: "10.1.0.1:3000",
-            seccomp: { type: "unconfined" },
-          },
+    program,
+  });
+}
+
+/** Runs a program that builds only `PlatformService` for `key`. */
+async function alone(key: StatelessKey) {
+  let outputs: unknown;
+  const run = await runAlone(async () => {
+    // Loaded inside the program, after the mocks (as index.ts is).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PlatformService } = require("../../components/platform-service");
+    const service = new PlatformService(`${key}-alone`, {
+      key,
+      environment: "staging",
+      topology,
+      imageRegistry: "registry.test/acme",
+      context: {
+        config: config(),
+        tigerbeetle: {
+          clusterId: "1",
+          addresses: "10.1.0.1:3000",
+          seccomp: { type: "unconfined" },
         },
-      });
-      outputs = service.outputs;
-      return {};
-    },
+      },
+    });
+    outputs = service.outputs;
+    return {};
   });
   return { run, outputs };
 }
@@ -145,22 +150,16 @@ function hashOf(run: { resources: readonly RecordedResource[] }, kind: string): 
 describe("TigerBeetle, alone", () => {
   it("registers its replicas' objects and publishes its outputs, without the rest of the stack", async () => {
     let outputs: Record<string, unknown> = {};
-    const run = await runProgram({
-      project: "agent-platform",
-      stack: "test",
-      config: {},
-      secretKeys: [],
-      program: async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { TigerBeetle } = require("../../components/tigerbeetle");
-        const tigerbeetle = new TigerBeetle("tb-alone", {
-          environment: "staging",
-          topology,
-          settings: { ...config().tigerbeetle, replicaCount: 1 },
-        });
-        outputs = tigerbeetle.outputs;
-        return { addresses: tigerbeetle.outputs.addresses };
-      },
+    const run = await runAlone(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { TigerBeetle } = require("../../components/tigerbeetle");
+      const tigerbeetle = new TigerBeetle("tb-alone", {
+        environment: "staging",
+        topology,
+        settings: { ...config().tigerbeetle, replicaCount: 1 },
+      });
+      outputs = tigerbeetle.outputs;
+      return { addresses: tigerbeetle.outputs.addresses };
     });
     const count = (kind: string) => run.resources.filter((r) => r.state.kind === kind).length;
     assert.deepEqual(
