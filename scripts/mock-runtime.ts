@@ -5,6 +5,17 @@ import { createHash } from "crypto";
  * Runs the stack program (`index.ts`, exactly what `pulumi up` runs) under Pulumi's mock
  * runtime and records every resource it registers. The offline render and the tests both go
  * through here, so what is tested is what is rendered.
+ *
+ * What stands in for the engine and the provider, kept small:
+ * - Resource options are read from the registration request the SDK sends (the mock monitor's
+ *   `registerResource`), because Pulumi's public mock API (`newResource`) does not pass them
+ *   (pulumi/pulumi#14421), and the public transform APIs see options before the SDK expands a
+ *   component in `dependsOn` into its children: the request is what the engine would receive.
+ * - `ProviderStandIn` fills in what the provider or cluster would: auto-names, Service IPs, and
+ *   the objects of a `yaml/v2` ConfigGroup, expanded as the provider registers them.
+ * Neither is checked against the real engine yet: the real `pulumi up` cannot be built here
+ * (README, "Local cluster"); `npm run test:cluster` checks the rendered objects against a real
+ * API server.
  */
 
 /** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
