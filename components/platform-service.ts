@@ -5,7 +5,6 @@ import {
   EndpointKey,
   RunContext,
   RunSpec,
-  STATELESS,
   ServiceRecord,
   StatelessKey,
   Topology,
@@ -15,8 +14,6 @@ import {
 } from "../stacks/catalog";
 import { imageRef } from "../stacks/images";
 
-export { STATELESS };
-export type { StatelessKey };
 import { selectorLabels } from "./shared/labels";
 import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
 import { serviceFoundation, statelessDeployment, workloadNetworkPolicies } from "./shared/workload";

@@ -12,6 +12,7 @@ import * as path from "path";
 import { z } from "zod";
 import { PROJECT, deepMerge } from "../stacks/config";
 import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
+import { unwrap } from "../stacks/problems";
 import { Environment, stackConfigShape } from "../stacks/schema";
 import { ROOT, readStackFile } from "./stack-file";
 import { runCli } from "./cli";
@@ -27,14 +28,6 @@ export function configTableKeys(): string[] {
       ? Object.keys(inner.shape).map((field) => `${key}.${field}`)
       : [key];
   });
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodPipe) {
-    current = (current instanceof z.ZodOptional ? current.unwrap() : current.in) as z.ZodType;
-  }
-  return current;
 }
 
 /** What a stack runs with for each table key, as a README cell. */

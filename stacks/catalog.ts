@@ -327,6 +327,13 @@ export const CATALOG = {
   },
 } as const satisfies Record<WorkloadKey, ServiceRecord>;
 
+// A call or endpoint that names what does not exist stops the program at once, with the reason
+// (stacks/catalog.ts is code: a fifth service's record is checked before anything is derived).
+{
+  const problems = catalogProblems(CATALOG);
+  if (problems.length > 0) throw new Error(`service catalog: ${problems.join("; ")}`);
+}
+
 /** The catalog's services that run as a Deployment: those whose record has `run`. */
 export type StatelessKey = {
   [K in WorkloadKey]: (typeof CATALOG)[K] extends { run: unknown } ? K : never;
@@ -340,8 +347,7 @@ export const STATELESS: readonly StatelessKey[] = WORKLOADS.filter(
 /** Any catalog: the shipped one, or one a test builds. */
 export type Catalog = Readonly<Record<WorkloadKey, ServiceRecord>>;
 
-/** A record's port names, and its endpoint keys, as types: a probe or a call cannot name others. */
-export type PortName<K extends WorkloadKey> = keyof (typeof CATALOG)[K]["ports"] & string;
+/** A record's endpoint keys, as a type: the keys of its outputs' `endpoints`. */
 export type EndpointKey<K extends WorkloadKey> = keyof (typeof CATALOG)[K]["endpoints"] & string;
 /** The variables that carry a caller's URLs. */
 export type CallEnv<K extends WorkloadKey> = Extract<

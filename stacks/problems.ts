@@ -108,7 +108,8 @@ export function allowedKeysAt(
   return current instanceof z.ZodObject ? Object.keys(current.shape) : undefined;
 }
 
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+/** The schema inside defaults, optionals, nullables and pipes. */
+export function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
   let current = schema;
   for (;;) {
     if (

@@ -1,6 +1,7 @@
 import { Manifest, RenderOptions, Rendered, renderStack } from "../scripts/render-lib";
 import { readStackFile } from "../scripts/stack-file";
-import { deepMerge } from "../stacks/config";
+import { RawConfig, deepMerge } from "../stacks/config";
+import { SECRETS } from "../stacks/secrets";
 import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
 import { InvalidInputError } from "../stacks/problems";
 
@@ -65,6 +66,27 @@ export function at(value: unknown, ...path: (string | number)[]): any {
     (v, key) => (v as Record<string | number, unknown> | undefined)?.[key],
     value,
   );
+}
+
+/** The secret value every stack config built by `stackRawConfig` holds for each secret. */
+export const TEST_SECRET = "a".repeat(64);
+
+/**
+ * A stack file's config as Pulumi hands it to the program (values by key without the project
+ * prefix), with every secret set to `TEST_SECRET`, then changed by `change`.
+ */
+export function stackRawConfig(
+  stack: "staging" | "production",
+  change: (values: Record<string, string>, secretKeys: Set<string>) => void = () => {},
+): RawConfig {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(readStackFile(stack).config)) {
+    values[k.replace("agent-platform:", "")] = v;
+  }
+  for (const key of Object.keys(SECRETS)) values[key] = TEST_SECRET;
+  const secretKeys = new Set<string>(Object.keys(SECRETS));
+  change(values, secretKeys);
+  return { stack, values, secretKeys };
 }
 
 /**

@@ -12,24 +12,14 @@ import {
   flowsOf,
 } from "../../stacks/catalog";
 import { loadStackConfig } from "../../stacks/config";
-import { readStackFile } from "../../scripts/stack-file";
-import { SECRETS } from "../../stacks/secrets";
+import { stackRawConfig } from "../harness";
 
 /** The service catalog: one record per service, and what is derived from it. */
 
 const topology = buildTopology({ namespaceSuffix: "-staging" });
 
 function context(): RunContext {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(readStackFile("staging").config)) {
-    values[k.replace("agent-platform:", "")] = v;
-  }
-  for (const key of Object.keys(SECRETS)) values[key] = "a".repeat(64);
-  const config = loadStackConfig({
-    stack: "staging",
-    values,
-    secretKeys: new Set(Object.keys(SECRETS)),
-  });
+  const config = loadStackConfig(stackRawConfig("staging"));
   return {
     config,
     urls: callUrls(topology, "connector"),

@@ -3,19 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { LoadedStackConfig, RawConfig, deepMerge, loadStackConfig } from "../../stacks/config";
 import { InvalidInputError } from "../../stacks/problems";
 import { SECRETS } from "../../stacks/secrets";
-import { readStackFile } from "../../scripts/stack-file";
-import { editedObject, render, renderError } from "../harness";
+import { TEST_SECRET, editedObject, render, renderError, stackRawConfig } from "../harness";
 
-const KEY = "a".repeat(64);
+const KEY = TEST_SECRET;
 
 /** The staging stack file as the CLI would pass it, with a real-looking secret set. */
 function stagingRaw(change: (values: Record<string, string>) => void = () => {}): RawConfig {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(readStackFile("staging").config))
-    values[k.replace("agent-platform:", "")] = v;
-  for (const key of Object.keys(SECRETS)) values[key] = KEY;
-  change(values);
-  return { stack: "staging", values, secretKeys: new Set(Object.keys(SECRETS)) };
+  return stackRawConfig("staging", change);
 }
 
 function refusal(raw: RawConfig): string[] {

@@ -2,13 +2,11 @@ import { strict as assert } from "assert";
 import { RawConfig, loadStackConfig } from "../../stacks/config";
 import { loadInputs } from "../../stacks/inputs";
 import { InvalidInputError } from "../../stacks/problems";
-import { SECRETS } from "../../stacks/secrets";
 import { MIN_BTP_RETRIES, btpRetryWindowSeconds } from "../../stacks/schema";
-import { readStackFile } from "../../scripts/stack-file";
 import { spec, specDir } from "../spec/helpers";
+import { stackRawConfig } from "../harness";
 import { DEFAULT_SPEC_DIR } from "../../spec/load";
 
-const KEY = "a".repeat(64);
 const SECRET_VALUE = "do-not-print-me";
 
 /** A stack file as the CLI would pass it, secrets set, after `change`. */
@@ -17,13 +15,7 @@ function raw(
   change: (values: Record<string, string>, secretKeys: Set<string>) => void = () => {},
   otherKeys: string[] = [],
 ): RawConfig {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(readStackFile(stack).config))
-    values[k.replace("agent-platform:", "")] = v;
-  for (const key of Object.keys(SECRETS)) values[key] = KEY;
-  const secretKeys = new Set<string>(Object.keys(SECRETS));
-  change(values, secretKeys);
-  return { stack, values, secretKeys, otherKeys };
+  return { ...stackRawConfig(stack, change), otherKeys };
 }
 
 function problems(run: () => unknown): string[] {

@@ -8,21 +8,12 @@ import {
   isPinned,
 } from "../../stacks/images";
 import { InvalidInputError } from "../../stacks/problems";
-import { readStackFile } from "../../scripts/stack-file";
-import { SECRETS } from "../../stacks/secrets";
-import { render } from "../harness";
+import { render, stackRawConfig } from "../harness";
 
 /** Where images come from (issue 14, item 4): configuration `pulumi up` requires. */
 
-const KEY = "a".repeat(64);
-
 function rawConfig(stack: "staging" | "production", extra: Record<string, string> = {}) {
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(readStackFile(stack).config)) {
-    values[k.replace("agent-platform:", "")] = v;
-  }
-  for (const key of Object.keys(SECRETS)) values[key] = KEY;
-  return { stack, values: { ...values, ...extra }, secretKeys: new Set(Object.keys(SECRETS)) };
+  return stackRawConfig(stack, (values) => Object.assign(values, extra));
 }
 
 function images(manifests: readonly { kind: string }[]): string[] {
