@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TigerBeetle } from "./components/tigerbeetle";
+import { DESTROY_GUARD_NAME, DestroyGuard } from "./components/destroy-guard";
 import { checkAgentObjectSizes } from "./components/agent";
 import { deployKgents } from "./components/kgents";
 import { PlatformService, ServiceOutputs } from "./components/platform-service";
@@ -50,6 +51,7 @@ export = async function main() {
   };
   let previous: pulumi.Resource = tigerbeetle;
   const services = {} as { [K in StatelessKey]: ServiceOutputs<K> };
+  const platformServices: PlatformService<StatelessKey>[] = [];
   for (const key of STATELESS) {
     const service = new PlatformService(
       topology.workloads[key].app,
@@ -57,14 +59,22 @@ export = async function main() {
       { dependsOn: [previous] },
     );
     (services as Record<StatelessKey, ServiceOutputs<StatelessKey>>)[key] = service.outputs;
+    platformServices.push(service);
     previous = service;
   }
 
-  const kgents = deployKgents({
-    environment: config.environment,
-    topology,
-    agents: agentPlan,
-    budgets,
+  // The kgents objects wait for TigerBeetle's cluster record too: a refused change of the
+  // ledger's identity (cluster ID, replica count) is then the update's first change, and stops it
+  // before anything has changed (components/tigerbeetle.ts).
+  const kgents = deployKgents(
+    { environment: config.environment, topology, agents: agentPlan, budgets },
+    { dependsOn: [tigerbeetle.clusterRecord] },
+  );
+
+  // Last: `pulumi destroy` is refused before its first delete (components/destroy-guard.ts).
+  new DestroyGuard(DESTROY_GUARD_NAME, {
+    resources: [tigerbeetle, ...platformServices, kgents.namespaces, kgents.agents],
+    registered: [kgents.agents.objectResources],
   });
 
   // The outputs are a contract for dashboards (stacks/outputs.ts): the compiler holds this

@@ -7,6 +7,7 @@ import { PORTS, Topology } from "../stacks/catalog";
 import { agentApp, agentEndpoint } from "../stacks/topology";
 import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
 import { KEPT } from "./shared/kept";
+import { GroupObject, configGroupChild } from "./shared/urns";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { dnsEgressRule, podsPeer } from "./shared/network";
 import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
@@ -216,6 +217,11 @@ export interface AgentsArgs {
 export class Agents extends pulumi.ComponentResource {
   public readonly crd: k8s.apiextensions.v1.CustomResourceDefinitionPatch;
   public readonly objects: k8s.yaml.v2.ConfigGroup;
+  /**
+   * The group's objects, by URN (as the provider names them): what `dependsOn` needs to wait for
+   * each of them, since the SDK does not see what the provider registers as the group's children.
+   */
+  public readonly objectResources: pulumi.Output<pulumi.Resource[]>;
 
   constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("agent-platform:index:Agents", name, {}, opts);
@@ -235,6 +241,14 @@ export class Agents extends pulumi.ComponentResource {
       AGENTS_RESOURCE_PREFIX,
       { yaml: jsonStream(objects), resourcePrefix: AGENTS_RESOURCE_PREFIX },
       { parent: this, dependsOn: [args.namespaces, this.crd] },
+    );
+    this.objectResources = this.objects.urn.apply((groupUrn) =>
+      objects.map(
+        (o) =>
+          new pulumi.DependencyResource(
+            configGroupChild(groupUrn, AGENTS_RESOURCE_PREFIX, o as GroupObject).urn,
+          ),
+      ),
     );
     this.registerOutputs({});
   }

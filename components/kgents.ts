@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
 import type { PlannedAgent } from "../spec/plan";
 import type { Topology } from "../stacks/catalog";
@@ -15,22 +16,33 @@ export interface KgentsArgs {
   readonly budgets: readonly NamespaceBudget[];
 }
 
-/** The kgents part of the stack: namespaces, then the Agent CRD and the planned agents' objects. */
-export function deployKgents(args: KgentsArgs) {
-  const namespaces = new KgentsNamespaces("kgents", {
-    environment: args.environment,
-    topology: args.topology,
-    quotas: {
-      agents: quotaHard(budgetOf(args.budgets, "agents")),
-      ephemeral: quotaHard(budgetOf(args.budgets, "ephemeral")),
+/**
+ * The kgents part of the stack: namespaces, then the Agent CRD and the planned agents' objects.
+ * `opts` (the wait for TigerBeetle's cluster record, index.ts) applies to both components.
+ */
+export function deployKgents(args: KgentsArgs, opts?: pulumi.ComponentResourceOptions) {
+  const namespaces = new KgentsNamespaces(
+    "kgents",
+    {
+      environment: args.environment,
+      topology: args.topology,
+      quotas: {
+        agents: quotaHard(budgetOf(args.budgets, "agents")),
+        ephemeral: quotaHard(budgetOf(args.budgets, "ephemeral")),
+      },
     },
-  });
-  const agents = new Agents("kgents-agents", {
-    environment: args.environment,
-    topology: args.topology,
-    agents: args.agents,
-    namespaces,
-  });
+    opts,
+  );
+  const agents = new Agents(
+    "kgents-agents",
+    {
+      environment: args.environment,
+      topology: args.topology,
+      agents: args.agents,
+      namespaces,
+    },
+    opts,
+  );
   return {
     namespaces,
     agents,

@@ -126,6 +126,9 @@ export class TigerBeetle extends pulumi.ComponentResource {
         ...formerType("kubernetes:core/v1:ConfigMap"),
       },
     );
+    // Everything else waits for the record: a refused change of the ledger's identity is the
+    // update's first change, so it stops the update before anything has changed (index.ts makes
+    // the rest of the stack wait for it too).
     const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
 
     const meta: WorkloadMeta = { namespace, labels, annotations };
@@ -134,7 +137,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
       `${name}-serviceaccount`,
       `tigerbeetle${suffix}`,
       meta,
-      child,
+      afterRecord,
     );
 
     const port = {
@@ -182,7 +185,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
           { ...afterRecord, ...protectInProduction },
         ),
     );
-    const ips = pulumi.all(this.replicaServices.map((s) => s.spec.clusterIP));
+    const ips = pulumi.all(this.replicaServices.map(assignedClusterIp));
     this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${TIGERBEETLE_PORT}`).join(","));
 
     // Each replica's data volume is a claim of its own, kept in every environment: not deleted
@@ -329,10 +332,17 @@ export class TigerBeetle extends pulumi.ComponentResource {
           selector: { matchLabels: selectorLabels(app) },
         },
       },
-      child,
+      afterRecord,
     );
 
-    workloadNetworkPolicies(name, `tigerbeetle${suffix}`, "tigerbeetle", topology, meta, child);
+    workloadNetworkPolicies(
+      name,
+      `tigerbeetle${suffix}`,
+      "tigerbeetle",
+      topology,
+      meta,
+      afterRecord,
+    );
 
     if (settings.bootstrap) {
       void pulumi.log.warn(
@@ -352,4 +362,18 @@ export class TigerBeetle extends pulumi.ComponentResource {
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/**
+ * A Service's cluster IP, unknown until the API server has assigned one. A preview of a new
+ * Service is a server-side dry run, which assigns none, and the provider then reports no
+ * `clusterIP` at all: the IP, the addresses built from it and the pod specs that carry them must
+ * show as unknown in the preview, never as the string "undefined".
+ */
+export function assignedClusterIp(service: k8s.core.v1.Service): pulumi.Output<string> {
+  return service.spec.clusterIP.apply((ip): pulumi.Output<string> => {
+    if (typeof ip === "string" && ip !== "") return pulumi.output(ip);
+    if (pulumi.runtime.isDryRun()) return pulumi.output(pulumi.unknown) as pulumi.Output<string>;
+    throw new pulumi.ResourceError("the Service has no cluster IP after its creation", service);
+  });
 }

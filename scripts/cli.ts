@@ -8,11 +8,18 @@ export class UsageError extends Error {
 /**
  * Runs a command-line entry point: a user mistake (bad config or spec, bad arguments) prints
  * its message and exits 1 without a stack trace; anything else is a bug and shows its trace.
+ * `exitCodeOf` names failures that were reported already (the engine's own output) and the code
+ * to exit with.
  */
-export function runCli(main: () => Promise<void>): void {
+export function runCli(
+  main: () => Promise<void>,
+  exitCodeOf: (error: unknown) => number | undefined = () => undefined,
+): void {
   main().then(
     () => process.exit(0),
     (error: unknown) => {
+      const code = exitCodeOf(error);
+      if (code !== undefined) process.exit(code);
       if (error instanceof InvalidInputError || isUserError(error)) {
         console.error((error as Error).message);
       } else {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { configGroupChild } from "../components/shared/urns";
 
 /**
  * Runs the stack program (`index.ts`, exactly what `pulumi up` runs) under Pulumi's mock
@@ -157,14 +158,7 @@ class ProviderStandIn {
       .filter((line) => line.trim() !== "")
       .map((line) => JSON.parse(line) as Manifest);
     const prefix = (group.inputs.resourcePrefix as string | undefined) ?? group.name;
-    const typeChain = group.urn.slice(0, group.urn.lastIndexOf("::"));
-    const children = objs.map((obj) => {
-      const { name: objectName, namespace } = obj.metadata;
-      const type = kubernetesType(obj.apiVersion, obj.kind);
-      const qualified = namespace === undefined ? objectName : `${namespace}/${objectName}`;
-      const name = prefix === "" ? qualified : `${prefix}:${qualified}`;
-      return { obj, type, name, urn: `${typeChain}$${type}::${name}` };
-    });
+    const children = objs.map((obj) => ({ obj, ...configGroupChild(group.urn, prefix, obj) }));
 
     // What the group itself provides: CRDs by the kind they define, Namespaces by name.
     const provided = new Map<string, string>();
@@ -213,11 +207,6 @@ class ProviderStandIn {
 }
 
 const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
-
-/** The provider's type token for a kind: `kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:Service`. */
-export function kubernetesType(apiVersion: string, kind: string): string {
-  return `kubernetes:${apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`}:${kind}`;
-}
 
 interface RegisterRequest {
   getType(): string;

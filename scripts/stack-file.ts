@@ -21,10 +21,10 @@ export const ROOT = path.resolve(__dirname, "..");
 /** A Pulumi stack name: letters, digits, `-`, `_`, `.`; never a path. */
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
-/** The stacks of this project: the names of its `Pulumi.<stack>.yaml` files. */
-export function stackNames(): string[] {
+/** The stacks of this project (or of the workspace `dir`): the names of its `Pulumi.<stack>.yaml` files. */
+export function stackNames(dir: string = ROOT): string[] {
   return fs
-    .readdirSync(ROOT)
+    .readdirSync(dir)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined && STACK_NAME.test(s))
     .sort();
@@ -34,8 +34,8 @@ export function stackNames(): string[] {
  * A stack name given on the command line, checked: a name (never a path) whose stack file
  * exists in the project. Anything else is a usage error that lists the stacks.
  */
-export function checkStackName(stack: string): string {
-  const stacks = stackNames();
+export function checkStackName(stack: string, dir: string = ROOT): string {
+  const stacks = stackNames(dir);
   if (!STACK_NAME.test(stack) || stack.includes("..") || !stacks.includes(stack)) {
     throw new UsageError(
       `There is no stack ${JSON.stringify(stack)} (a stack name, not a path); the stacks are: ${stacks.join(", ")}`,

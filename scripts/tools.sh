@@ -5,7 +5,7 @@
 #   npm run tools -- --env             # print only `export ...` lines (logs go to stderr):
 #                                      #   eval "$(npm run --silent tools -- --env)"
 #   npm run tools -- --only cluster    # only kwok, etcd and the Kubernetes binaries (cluster.sh)
-#   npm run tools -- --only pulumi     # only the Pulumi CLI, language host and provider
+#   npm run tools -- --only pulumi     # only the Pulumi CLI, its policy analyzer and the provider
 #   npm run tools -- --keep-going      # after a failed step, go on with the independent ones
 #                                      # (still exits 1, naming every failed step)
 #
@@ -15,19 +15,31 @@
 # to $CACHE/tools/<piece>-<version>/ only when it succeeded, so an interrupted build never looks
 # done and a second run builds nothing. Full build logs stay in $CACHE/logs/.
 #
-# Versions: Pulumi CLI + pulumi-language-nodejs = exact version of @pulumi/pulumi in package.json,
-# pulumi-resource-kubernetes = exact version of @pulumi/kubernetes; Kubernetes/etcd/kwok below.
+# Versions: Pulumi CLI = exact version of @pulumi/pulumi in package.json, pulumi-resource-kubernetes
+# = exact version of @pulumi/kubernetes; Kubernetes/etcd/kwok below.
 #
-# Module versions that the proxy cannot resolve by tag can be given explicitly (a pseudo-version
-# or a commit hash), e.g. when a mirror does not hold the tag lookup:
-#   PULUMI_LANGUAGE_NODEJS_MODULE_VERSION   github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-#   PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION  github.com/pulumi/pulumi-kubernetes/provider/v4
+# No Node.js language host is built: the Go module proxy serves none (every version answers 403),
+# and none is needed. `npm run stack` runs the program as an Automation API inline program (the
+# SDK's own language server; the CLI runs with --client), and the CLI runs the policy pack through
+# the analyzer plugin `pulumi-analyzer-policy-nodejs` installed below.
+#
+# provider/v4 has no tags of its own; the module version of each provider release is below
+# (PROVIDER_MODULE_VERSIONS). PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION names another one by hand
+# (a pseudo-version or a commit hash).
 set -euo pipefail
 
 # ---- versions that are not read from package.json ------------------------------------------
 K8S_VERSION=v1.33.13   # Kubernetes: one minor (1.33), latest patch on the Go module proxy
 ETCD_VERSION=v3.5.35   # etcd 3.5.x: the line Kubernetes <= 1.33 supports (latest patch)
 KWOK_VERSION=v0.8.0
+
+# github.com/pulumi/pulumi-kubernetes/provider/v4 for each @pulumi/kubernetes release: the module
+# has no tags, so a release is the pseudo-version of its tag's commit. 4.25.0 is pinned because it
+# is the newest release whose commit the Go module proxy here serves (4.34.2 answers 403), and the
+# npm SDK and the provider plugin must be the same release.
+declare -A PROVIDER_MODULE_VERSIONS=(
+  [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199 # the commit of tag v4.25.0
+)
 
 # kwok stage files (kustomize/stage/<path>.yaml in the kwok module) copied into the cache.
 KWOK_STAGES=(
@@ -55,6 +67,14 @@ usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
 
 # ---- arguments --------------------------------------------------------------------------------
 MODE=dir
+# With --env the output is eval'd: a failure must fail the eval too, not leave it setting nothing.
+# So on any non-zero exit, stdout ends with a command that says so and returns 1.
+for arg in "$@"; do [[ $arg == --env ]] && MODE=env; done
+if [[ $MODE == env ]]; then
+  # shellcheck disable=SC2154 # rc is assigned in the trap
+  trap 'rc=$?; if ((rc != 0)); then printf "echo %s >&2; false\n" \
+    "$(q "[tools] the toolchain is not ready (tools.sh exit $rc, see above): nothing was exported")"; fi' EXIT
+fi
 ONLY=all
 KEEP_GOING=0
 FAILED=()
@@ -101,7 +121,7 @@ npm_version() {
   printf '%s' "$v"
 }
 PULUMI_VERSION=$(npm_version @pulumi/pulumi)          # e.g. 3.248.0
-K8S_PROVIDER_VERSION=$(npm_version @pulumi/kubernetes) # e.g. 4.34.2
+K8S_PROVIDER_VERSION=$(npm_version @pulumi/kubernetes) # e.g. 4.25.0
 
 # ---- layout -----------------------------------------------------------------------------------
 PULUMI_DIR="$CACHE/tools/pulumi-v$PULUMI_VERSION"
@@ -111,6 +131,7 @@ ETCD_DIR="$CACHE/tools/etcd-$ETCD_VERSION"
 K8S_DIR="$CACHE/tools/kubernetes-$K8S_VERSION"
 PULUMI_HOME_DIR="$CACHE/pulumi-home"
 PLUGIN_DIR="$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
+ANALYZER_DIR="$PULUMI_HOME_DIR/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
 
 # ---- helpers for the throwaway modules --------------------------------------------------------
 # Download MODULE@QUERY and print, tab-separated: version, commit (Origin.Hash, when the proxy
@@ -178,22 +199,15 @@ build_pulumi_cli() {
   local got
   got=$("$dest/bin/pulumi" version)
   [[ $got == "v$PULUMI_VERSION" ]] || { echo "pulumi version printed '$got'"; return 1; }
-  # Scripts from sdk/nodejs/dist of the same release, beside the CLI: dynamic providers
-  # (pulumi-resource-pulumi-nodejs) and, where the release still ships it, the policy analyzer
-  # (recent CLIs run Node policy packs through the language host instead).
-  local dist="$GOMODCACHE/github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION/nodejs/dist" f
-  for f in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
-    if [[ -f "$dist/$f" ]]; then
-      install -m 0755 "$dist/$f" "$dest/bin/$f"
-    else
-      echo "note: $dist/$f is not in this release; skipped"
-    fi
-  done
+  # The dynamic-provider script from sdk/nodejs/dist of the same release, beside the CLI, as a
+  # release ships it (the policy analyzer is installed as a plugin: install_analyzer_plugin).
+  install -m 0755 "$GOMODCACHE/github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION/nodejs/dist/pulumi-resource-pulumi-nodejs" \
+    "$dest/bin/pulumi-resource-pulumi-nodejs"
 }
 
-# A module that has no tags of its own (the language host, provider/v4), resolved by the commit
-# of a tagged module of the same repository, or by the version given in `override`. Prints
-# mod_info's line for it on stdout and what it did on stderr (the step's log).
+# A module that has no tags of its own (provider/v4), resolved by the version given in `override`,
+# or else by the commit of a tagged module of the same repository. Prints mod_info's line for it on
+# stdout and what it did on stderr (the step's log).
 untagged_module_info() { # module override tagged-module@version
   local module=$1 query=$2 info
   if [[ -z $query ]]; then
@@ -206,28 +220,14 @@ untagged_module_info() { # module override tagged-module@version
   printf '%s\n' "$info"
 }
 
-# 2. pulumi-language-nodejs: a module of its own without tags; required by the commit of the
-#    release tag (pkg/v3.X.Y, the commit whose go.mod files name vX.Y.Z). Built in the CLI's module.
-build_language_nodejs() {
-  local dest=$1 mod="$CACHE/build/pulumi-v$PULUMI_VERSION" info
-  local lang=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  info=$(untagged_module_info "$lang" "${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION:-}" \
-    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION") || return 1
-  cd "$mod"
-  go get "$lang@$(cut -f1 <<<"$info")" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
-    "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
-  go build -tags osusergo,grpcnotrace \
-    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-    -o "$dest/bin/pulumi-language-nodejs" "$lang"
-}
-
-# 3. pulumi-resource-kubernetes: provider/v4 has no tags of its own; required by the commit of
-#    the repository tag vX.Y.Z, with sdk/v4 at vX.Y.Z. The upstream main package embeds
+# 2. pulumi-resource-kubernetes: provider/v4 has no tags of its own; required at the module
+#    version of release vX.Y.Z (PROVIDER_MODULE_VERSIONS), with sdk/v4 at vX.Y.Z. The upstream main package embeds
 #    generated files, so scripts/tools/provider/main.go is built with them made here.
 build_provider() {
   local dest=$1 mod="$CACHE/build/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION" info pdir
   local prov=github.com/pulumi/pulumi-kubernetes/provider/v4
-  info=$(untagged_module_info "$prov" "${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION:-}" \
+  info=$(untagged_module_info "$prov" \
+    "${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION:-${PROVIDER_MODULE_VERSIONS[$K8S_PROVIDER_VERSION]:-}}" \
     "github.com/pulumi/pulumi-kubernetes@v$K8S_PROVIDER_VERSION+incompatible") || return 1
   new_module "$mod" 1.25
   copy_directives "$mod" "$(cut -f5 <<<"$info")"
@@ -256,7 +256,7 @@ build_provider() {
     -o "$dest/pulumi-resource-kubernetes" .
 }
 
-# 4. kwok (no replace directives: a plain build) plus its stage files.
+# 3. kwok (no replace directives: a plain build) plus its stage files.
 build_kwok() {
   local dest=$1 mod="$CACHE/build/kwok-$KWOK_VERSION" info src s
   new_module "$mod" 1.26
@@ -273,7 +273,7 @@ build_kwok() {
   done
 }
 
-# 5. etcd: the server module builds to the etcd binary.
+# 4. etcd: the server module builds to the etcd binary.
 build_etcd() {
   local dest=$1 mod="$CACHE/build/etcd-$ETCD_VERSION" info
   new_module "$mod" 1.26
@@ -289,7 +289,7 @@ build_etcd() {
   "$dest/bin/etcd" --version
 }
 
-# 6. kube-apiserver, kube-controller-manager, kube-scheduler, kubectl from k8s.io/kubernetes with
+# 5. kube-apiserver, kube-controller-manager, kube-scheduler, kubectl from k8s.io/kubernetes with
 #    every staging module replaced by v0.<minor>.<patch>, version-stamped (unstamped, the server
 #    reports 0.0 and the Pulumi provider waits for ServiceAccount token Secrets).
 build_kubernetes() {
@@ -323,7 +323,7 @@ build_kubernetes() {
 }
 
 # ---- step runner ------------------------------------------------------------------------------
-TOTAL=6
+TOTAL=5
 # run_step N NAME DEST FUNCTION [LOGNAME]: skip when DEST exists; else build into DEST.tmp.PID
 # and rename it to DEST on success. The log is $CACHE/logs/LOGNAME.log (default: DEST's name).
 # On failure: exit 1, or with --keep-going set STEP_OK=0 and return 0. Never call run_step from
@@ -362,33 +362,6 @@ run_step() {
   log "($n/$TOTAL) $name built in $((SECONDS - start))s"
 }
 
-# Steps 1+2 share one folder (pulumi-language-nodejs lives beside pulumi): build both into one
-# temp folder, rename it when both succeeded.
-build_pulumi_pieces() {
-  local tmp="$PULUMI_DIR.partial-build"
-  if [[ -d $PULUMI_DIR ]]; then
-    log "(1/$TOTAL) pulumi v$PULUMI_VERSION: cached ($PULUMI_DIR)"
-    log "(2/$TOTAL) pulumi-language-nodejs v$PULUMI_VERSION: cached ($PULUMI_DIR)"
-    return 0
-  fi
-  # The CLI part is kept across runs (it is only renamed into place once the language host built).
-  if [[ -x $tmp/cli/bin/pulumi ]]; then
-    log "(1/$TOTAL) pulumi v$PULUMI_VERSION: built earlier ($tmp/cli)"
-  else
-    rm -rf "$tmp"
-    mkdir -p "$tmp"
-    run_step 1 "pulumi v$PULUMI_VERSION" "$tmp/cli" build_pulumi_cli "pulumi-v$PULUMI_VERSION"
-    ((STEP_OK)) || return 0
-  fi
-  run_step 2 "pulumi-language-nodejs v$PULUMI_VERSION" "$tmp/lang" build_language_nodejs \
-    "pulumi-language-nodejs-v$PULUMI_VERSION"
-  ((STEP_OK)) || return 0
-  mkdir -p "$tmp/all/bin"
-  cp -a "$tmp/cli/bin/." "$tmp/lang/bin/." "$tmp/all/bin/"
-  mv "$tmp/all" "$PULUMI_DIR"
-  rm -rf "$tmp"
-}
-
 # The CLI loads plugins from $PULUMI_HOME/plugins/<kind>-<name>-v<version>/; a folder with a
 # `.partial` (or `.lock`) file beside it counts as not (fully) installed.
 install_provider_plugin() {
@@ -402,6 +375,32 @@ install_provider_plugin() {
   mkdir -p "$PLUGIN_DIR.tmp.$$"
   install -m 0755 "$PROVIDER_DIR/pulumi-resource-kubernetes" "$PLUGIN_DIR.tmp.$$/pulumi-resource-kubernetes"
   mv "$PLUGIN_DIR.tmp.$$" "$PLUGIN_DIR"
+}
+
+# The policy analyzer: with no Node.js language plugin, the CLI runs a Node.js policy pack through
+# the analyzer plugin `pulumi-analyzer-policy-nodejs`, started in the pack's folder with the
+# engine's address and the pack's path (sdk/go/common/resource/plugin/analyzer_plugin.go). What
+# older releases shipped as that plugin is this script. Installed in $PULUMI_HOME/plugins (not on
+# PATH, where the CLI would warn "using ... from $PATH").
+install_analyzer_plugin() {
+  local script
+  # shellcheck disable=SC2016 # expanded when the plugin runs, not here
+  script='#!/bin/sh
+# pulumi-analyzer-policy-nodejs, installed by agent-platform scripts/tools.sh: runs a Node.js policy
+# pack with the run-policy-pack module of the @pulumi/pulumi the pack resolves.
+exec node "$(node -p "require.resolve(\"@pulumi/pulumi/cmd/run-policy-pack\")")" "$@"
+'
+  if [[ -f $ANALYZER_DIR/pulumi-analyzer-policy-nodejs && ! -e $ANALYZER_DIR.partial ]] &&
+    [[ $(cat "$ANALYZER_DIR/pulumi-analyzer-policy-nodejs") == "${script%$'\n'}" ]]; then
+    return 0
+  fi
+  log "installing the policy analyzer plugin into $ANALYZER_DIR"
+  mkdir -p "$PULUMI_HOME_DIR/plugins"
+  rm -rf "$ANALYZER_DIR" "$ANALYZER_DIR.partial" "$ANALYZER_DIR.lock" "$ANALYZER_DIR.tmp.$$"
+  mkdir -p "$ANALYZER_DIR.tmp.$$"
+  printf '%s' "$script" >"$ANALYZER_DIR.tmp.$$/pulumi-analyzer-policy-nodejs"
+  chmod 0755 "$ANALYZER_DIR.tmp.$$/pulumi-analyzer-policy-nodejs"
+  mv "$ANALYZER_DIR.tmp.$$" "$ANALYZER_DIR"
 }
 
 # ---- main -------------------------------------------------------------------------------------
@@ -419,14 +418,15 @@ log "cache: $CACHE (Pulumi v$PULUMI_VERSION, kubernetes provider v$K8S_PROVIDER_
   "Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
 
 if [[ $ONLY != cluster ]]; then
-  build_pulumi_pieces
-  run_step 3 "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" "$PROVIDER_DIR" build_provider
+  run_step 1 "pulumi v$PULUMI_VERSION" "$PULUMI_DIR" build_pulumi_cli
+  if ((STEP_OK)); then install_analyzer_plugin; fi
+  run_step 2 "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" "$PROVIDER_DIR" build_provider
   if ((STEP_OK)); then install_provider_plugin; fi
 fi
 if [[ $ONLY != pulumi ]]; then
-  run_step 4 "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok
-  run_step 5 "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
-  run_step 6 "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION" "$K8S_DIR" \
+  run_step 3 "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok
+  run_step 4 "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
+  run_step 5 "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION" "$K8S_DIR" \
     build_kubernetes
 fi
 if [[ ${#FAILED[@]} -gt 0 ]]; then

@@ -15,14 +15,14 @@ import {
   AnalyzerResourceOptions,
   EnforcementLevel,
 } from "@pulumi/pulumi/proto/analyzer_pb";
-import { kubernetesType } from "../scripts/mock-runtime";
+import { kubernetesType } from "../components/shared/urns";
 import { Manifest } from "../scripts/render-lib";
 import { one, render } from "./harness";
 
 /**
- * The policy pack as the Pulumi CLI runs it: `@pulumi/pulumi`'s policy runner compiles
- * `policy/index.ts` with ts-node (the pack's own tsconfig, type-checked), the pack serves the
- * analyzer gRPC API, and the engine calls it. Here the test plays the engine, so a pack that does
+ * The policy pack as the Pulumi CLI runs it: `@pulumi/pulumi`'s policy runner loads
+ * `policy/index.js` (which loads serve.ts with tsx, untyped), the pack serves the analyzer gRPC
+ * API, and the engine calls it. Here the test plays the engine, so a pack that does
  * not load, or wraps its checks wrongly, fails without a Pulumi CLI.
  */
 
