@@ -117,6 +117,8 @@ export interface Diagnostic {
 
 /** What a command's engine events said, collected as they arrive (`onEvent`). */
 export class EventLog {
+  /** Every event, as the engine sent it. */
+  readonly events: EngineEvent[] = [];
   readonly steps: StepEvent[] = [];
   readonly diagnostics: Diagnostic[] = [];
   readonly policyViolations: { policyName: string; urn: string; message: string; level: string }[] =
@@ -124,6 +126,7 @@ export class EventLog {
   changeSummary: Readonly<Record<string, number>> = {};
 
   readonly onEvent = (event: EngineEvent): void => {
+    this.events.push(event);
     const base = { sequence: event.sequence, timestamp: event.timestamp };
     const step = (phase: StepEvent["phase"], metadata: StepMetadataLike | undefined) => {
       if (metadata === undefined) return;
