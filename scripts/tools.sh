@@ -387,8 +387,18 @@ install_analyzer_plugin() {
   # shellcheck disable=SC2016 # expanded when the plugin runs, not here
   script='#!/bin/sh
 # pulumi-analyzer-policy-nodejs, installed by agent-platform scripts/tools.sh: runs a Node.js policy
-# pack with the run-policy-pack module of the @pulumi/pulumi the pack resolves.
-exec node "$(node -p "require.resolve(\"@pulumi/pulumi/cmd/run-policy-pack\")")" "$@"
+# pack (this folder is the pack'"'"'s) with the run-policy-pack module of the @pulumi/pulumi that
+# the pack resolves, found as Node.js would find it, without starting a node to ask.
+dir=$PWD
+while :; do
+  if [ -f "$dir/node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js" ]; then
+    exec node "$dir/node_modules/@pulumi/pulumi/cmd/run-policy-pack" "$@"
+  fi
+  [ "$dir" = / ] && break
+  dir=$(dirname "$dir")
+done
+echo "pulumi-analyzer-policy-nodejs: no node_modules/@pulumi/pulumi in $PWD or above it: run npm ci" >&2
+exit 1
 '
   if [[ -f $ANALYZER_DIR/pulumi-analyzer-policy-nodejs && ! -e $ANALYZER_DIR.partial ]] &&
     [[ $(cat "$ANALYZER_DIR/pulumi-analyzer-policy-nodejs") == "${script%$'\n'}" ]]; then

@@ -138,26 +138,3 @@ export function notContained(expected: unknown, actual: unknown, path = ""): str
     ? []
     : [`${path}: expected ${JSON.stringify(expected)}, found ${JSON.stringify(actual)}`];
 }
-
-/**
- * Replaces each key of `map` (a name or an IP) in the strings of `value`, as a whole token: never
- * inside a longer name or address (`10.96.0.1` is not replaced in `10.96.0.17`).
- */
-export function substitute(value: unknown, map: ReadonlyMap<string, string>): unknown {
-  if (typeof value === "string") {
-    let text = value;
-    for (const [from, to] of map) {
-      const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      text = text.replace(
-        new RegExp(`(?<![A-Za-z0-9.-])${escaped}(?![A-Za-z0-9-]|\\.[0-9])`, "g"),
-        to,
-      );
-    }
-    return text;
-  }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, map));
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, map)]));
-  }
-  return value;
-}

@@ -34,13 +34,19 @@ import {
 } from "../../scripts/local-lib";
 import { SPEC_DIR_VARIABLE } from "../../spec/load";
 import {
+  Render,
+  StateResource,
+  clusterFacts,
+  renderInChild,
+  substitute,
+} from "../../scripts/render-json";
+import {
   LiveObject,
   changedKeys,
   keyOf,
   kubectl,
   liveObjects,
   notContained,
-  substitute,
   versions,
 } from "./cluster";
 
@@ -166,43 +172,8 @@ function failureOf(run: Run): string {
   return `the engine failed (exit ${run.code}):\n${run.text.split("\n").slice(-25).join("\n")}`;
 }
 
-/** The render of a stack (a process of its own: it runs Pulumi's mock runtime). */
-interface Render {
-  readonly resources: { urn: string; type: string; custom: boolean }[];
-  readonly objects: { urn: string; manifest: Manifest }[];
-  readonly outputs: Record<string, unknown>;
-  readonly kept: string[];
-}
-
 function render(stackName: StackName): Promise<Render> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        path.join(__dirname, "render-json.ts"),
-        "--stack",
-        stackName,
-        "--spec-dir",
-        specDir,
-        "--registry",
-        LOCAL_REGISTRY,
-      ],
-      { cwd: ROOT, maxBuffer: 256 << 20 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(stderr)) : resolve(JSON.parse(stdout) as Render),
-    ),
-  );
-}
-
-interface StateResource {
-  urn: string;
-  type: string;
-  custom?: boolean;
-  protect?: boolean;
-  dependencies?: string[];
-  outputs?: Record<string, unknown>;
+  return renderInChild(stackName, specDir, LOCAL_REGISTRY);
 }
 
 async function stateOf(stackName: StackName): Promise<StateResource[]> {
@@ -225,28 +196,6 @@ function scopeOf(rendered: Render): { namespaces: string[]; clusterWide: string[
 async function liveOf(rendered: Render): Promise<Map<string, LiveObject>> {
   const { namespaces, clusterWide } = scopeOf(rendered);
   return liveObjects(namespaces, clusterWide);
-}
-
-/**
- * What only the cluster knows, as a map from the render's value to the real one: the names the
- * provider gave auto-named objects, and the IPs the API server gave Services.
- */
-function clusterFacts(rendered: Render, state: StateResource[]): Map<string, string> {
-  const byUrn = new Map(state.map((r) => [r.urn, r]));
-  const facts = new Map<string, string>();
-  for (const { urn, manifest } of rendered.objects) {
-    const live = byUrn.get(urn)?.outputs as
-      { metadata?: { name?: string }; spec?: { clusterIP?: string } } | undefined;
-    if (live === undefined) continue;
-    if (live.metadata?.name !== undefined && live.metadata.name !== manifest.metadata.name) {
-      facts.set(manifest.metadata.name, live.metadata.name);
-    }
-    const renderedIp = (manifest.spec as { clusterIP?: string } | undefined)?.clusterIP;
-    if (renderedIp !== undefined && renderedIp !== "None" && live.spec?.clusterIP !== undefined) {
-      facts.set(renderedIp, live.spec.clusterIP);
-    }
-  }
-  return facts;
 }
 
 /** The rendered object as it must be in the cluster: names and IPs replaced, secrets by key. */

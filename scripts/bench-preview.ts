@@ -1,0 +1,297 @@
+/**
+ * npm run bench:preview [-- --runs N]
+ *
+ * What a real no-op preview costs, beside what Kubernetes itself costs for the same objects. In a
+ * fresh local cluster (scratch folder), each scenario is deployed once, then timed N times (default
+ * 3), alternating, as fresh processes:
+ *  - `kubectl apply --server-side --dry-run=server` of the scenario's render (the same objects);
+ *  - `npm run stack -- preview --expect-no-changes`, without and with the policy pack;
+ *  - `npm run stack -- up --yes` of the unchanged stack (a preview, then the update, as `pulumi up`).
+ * Scenarios: staging, production, and production with 27 agents (A to Z and Psi, all the genus
+ * rule allows). It prints the medians, each preview's ratio to kubectl's dry run, and the peak
+ * memory of each command's whole process tree (the driver, the CLI, the provider, the policy
+ * pack). A script that prints figures, not a test.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { UsageError, runCli } from "./cli";
+import { ROOT, openStack } from "./engine";
+import {
+  LOCAL_REGISTRY,
+  configureLocalStack,
+  ensureCluster,
+  localBackend,
+  prepareWorkspace,
+  toolsEnvironment,
+} from "./local-lib";
+import { dump } from "js-yaml";
+import { Stack } from "@pulumi/pulumi/automation";
+import { SPEC_DIR_VARIABLE } from "../spec/load";
+import { StateResource, clusterFacts, renderInChild, substitute } from "./render-json";
+
+/** Where the benchmark bundles the driver, as `npm run stack` does. */
+const DRIVER_BUNDLE = path.join(ROOT, "dist", "bench-stack.js");
+
+/** A command's wall time and the peak resident memory of its process tree. */
+interface Sample {
+  readonly seconds: number;
+  readonly peakMiB: number;
+}
+
+/** Resident memory (KiB) of `root` and every process below it, from /proc. */
+function treeRssKiB(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces): state, ppid, ... rss is field 24.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      rss.set(pid, Number(fields[21]) * 4);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** Runs a command to its end, sampling its tree's memory every 50 ms; fails on a non-zero exit. */
+function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(file, args, { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, treeRssKiB(child.pid!))), 50);
+    child.on("close", (code) => {
+      clearInterval(timer);
+      const seconds = (performance.now() - start) / 1000;
+      if (code !== 0)
+        reject(
+          new Error(
+            `${path.basename(file)} ${args.join(" ")} exited ${code}:\n${stderr.slice(-2000)}`,
+          ),
+        );
+      else resolve({ seconds, peakMiB: peak / 1024 });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** The agents' namespace budget for the 27-agent scenario. */
+const ALL_GENERA_BUDGET = {
+  requests: { cpu: "8", memory: "16Gi" },
+  limits: { cpu: "16", memory: "32Gi" },
+  pods: 80,
+};
+
+/** 27 specs, A to Z and Psi: one replica each, every other one with a sidecar, each calling the one before. */
+function writeAllGenera(dir: string): void {
+  const genera = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ", "Psi"];
+  fs.mkdirSync(dir, { recursive: true });
+  genera.forEach((genus, i) => {
+    const text = [
+      "---",
+      `genus: ${genus}`,
+      `name: ${genus}-gent`,
+      "resources:",
+      "  cpu: 50m",
+      "  memory: 64Mi",
+      "  limits: { cpu: 100m, memory: 128Mi }",
+      `sidecar: ${i % 2 === 0}`,
+      "config:",
+      "  mode: bench",
+      "networkPolicy:",
+      `  allowedPeers: [${i === 0 ? "" : genera[i - 1]}]`,
+      "---",
+      "",
+      `# ${genus}-gent`,
+      "",
+      "A generated agent for the preview benchmark.",
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, `${genus.toLowerCase()}-gent.md`), text);
+  });
+}
+
+/**
+ * The scenario's render (the local registry, its spec folder) as one YAML file for kubectl, with
+ * what only the cluster knows (auto-names, Service IPs) taken from the deployed stack: applied,
+ * it changes nothing, like the no-op preview beside it.
+ */
+async function renderTo(
+  stack: Stack,
+  specDir: string,
+  overrides: Record<string, string>,
+  file: string,
+): Promise<string> {
+  const rendered = await renderInChild(stack.name, specDir, LOCAL_REGISTRY, overrides);
+  const state = ((await stack.exportStack()).deployment as { resources: StateResource[] })
+    .resources;
+  const facts = clusterFacts(rendered, state);
+  const yaml = rendered.objects
+    .map(
+      ({ manifest }) =>
+        `---\n${dump(substitute(manifest, facts), { lineWidth: -1, noRefs: true })}`,
+    )
+    .join("");
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
+interface Row {
+  readonly scenario: string;
+  readonly resources: number;
+  readonly kubectl: Sample[];
+  readonly preview: Sample[];
+  readonly previewPolicy: Sample[];
+  readonly up: Sample[];
+}
+
+runCli(async () => {
+  const { values } = parseArgs({ options: { runs: { type: "string" } }, strict: true });
+  const runs = Number(values.runs ?? "3");
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError("--runs takes a whole number");
+
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-preview-"));
+  const workspace = path.join(scratch, "workspace");
+  Object.assign(process.env, await toolsEnvironment(), localBackend(path.join(scratch, "state")));
+  const clusterDir = path.join(scratch, "cluster");
+  const kubeconfig = await ensureCluster(clusterDir, process.env);
+  process.env.KUBECONFIG = kubeconfig;
+  const shipped = path.join(ROOT, "spec", "agents");
+  const allGenera = path.join(scratch, "specs-27");
+  writeAllGenera(allGenera);
+
+  // What `npm run stack` runs (without npm's own start-up): the driver bundled with esbuild.
+  await timed(
+    path.join(ROOT, "node_modules", ".bin", "esbuild"),
+    [
+      "scripts/stack.ts",
+      "--bundle",
+      "--platform=node",
+      "--packages=external",
+      `--outfile=${DRIVER_BUNDLE}`,
+      "--log-level=warning",
+    ],
+    { ...process.env },
+  );
+  const rows: Row[] = [];
+  try {
+    const scenarios: [string, string, string][] = [
+      ["staging", "staging", shipped],
+      ["production", "production", shipped],
+      ["production, 27 agents", "production", allGenera],
+    ];
+    for (const [scenario, stackName, specDir] of scenarios) {
+      process.stderr.write(`[bench:preview] ${scenario}: deploying\n`);
+      process.env[SPEC_DIR_VARIABLE] = specDir;
+      prepareWorkspace(workspace, stackName);
+      const stack = (await openStack({ stack: stackName, workDir: workspace }, { create: true }))!;
+      await configureLocalStack(stack, kubeconfig);
+      // Room for 27 agents (each 2 pods at most during a rollout) in the agents' namespace.
+      const overrides: Record<string, string> =
+        specDir === allGenera ? { budgets: JSON.stringify({ agents: ALL_GENERA_BUDGET }) } : {};
+      for (const [key, value] of Object.entries(overrides)) {
+        await stack.setConfig(`agent-platform:${key}`, { value });
+      }
+      await stack.up({});
+      const resources = ((await stack.exportStack()).deployment as { resources: unknown[] })
+        .resources.length;
+      const manifests = await renderTo(
+        stack,
+        specDir,
+        overrides,
+        path.join(scratch, `${stackName}.yaml`),
+      );
+
+      const env = { ...process.env, AGENT_PLATFORM_WORKSPACE: workspace };
+      const driver = (args: string[]) => [DRIVER_BUNDLE, ...args, "--stack", stackName];
+      const row: Row = { scenario, resources, kubectl: [], preview: [], previewPolicy: [], up: [] };
+      for (let i = 0; i < runs; i++) {
+        process.stderr.write(`[bench:preview] ${scenario}: run ${i + 1} of ${runs}\n`);
+        row.kubectl.push(
+          await timed(
+            "kubectl",
+            [
+              "apply",
+              "--server-side",
+              "--dry-run=server",
+              "--force-conflicts",
+              "--field-manager=bench",
+              "-f",
+              manifests,
+            ],
+            env,
+          ),
+        );
+        row.preview.push(
+          await timed(process.execPath, driver(["preview", "--expect-no-changes"]), env),
+        );
+        row.previewPolicy.push(
+          await timed(
+            process.execPath,
+            driver(["preview", "--expect-no-changes", "--policy"]),
+            env,
+          ),
+        );
+        row.up.push(
+          await timed(process.execPath, driver(["up", "--yes", "--expect-no-changes"]), env),
+        );
+      }
+      rows.push(row);
+    }
+  } finally {
+    await new Promise<void>((resolve) =>
+      spawn("bash", [path.join(ROOT, "scripts", "cluster.sh"), "down", "--dir", clusterDir], {
+        stdio: "ignore",
+      }).on("close", () => resolve()),
+    );
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const s = (samples: Sample[]) => median(samples.map((x) => x.seconds));
+  const m = (samples: Sample[]) => median(samples.map((x) => x.peakMiB));
+  console.log(
+    `medians of ${runs} runs; seconds (ratio to kubectl's dry run), peak MiB of the process tree`,
+  );
+  console.log(
+    "scenario                resources  kubectl dry run   preview            preview + pack     up (preview + update)",
+  );
+  for (const r of rows) {
+    const k = s(r.kubectl);
+    const cell = (samples: Sample[]) =>
+      `${s(samples).toFixed(1)} s (${(s(samples) / k).toFixed(2)}x) ${m(samples).toFixed(0)} MiB`.padEnd(
+        19,
+      );
+    console.log(
+      [
+        r.scenario.padEnd(22),
+        String(r.resources).padStart(9),
+        `${k.toFixed(1)} s ${m(r.kubectl).toFixed(0)} MiB`.padEnd(16),
+        cell(r.preview),
+        cell(r.previewPolicy),
+        cell(r.up),
+      ].join("  "),
+    );
+  }
+});
