@@ -40,7 +40,7 @@ const USAGE =
 const ALLOWED: Record<Command, readonly string[]> = {
   preview: ["policy", "diff", "expect-no-changes", "refresh", "json"],
   up: ["policy", "diff", "expect-no-changes", "refresh", "yes"],
-  refresh: ["diff", "expect-no-changes", "yes"],
+  refresh: ["expect-no-changes", "yes"],
   destroy: ["yes"],
   output: ["json"],
 };
