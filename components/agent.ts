@@ -3,8 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlannedAgent } from "../spec/plan";
 import type { Problem } from "../stacks/problems";
 import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
-import { PORTS, Topology } from "../stacks/catalog";
+import { PORTS, Topology, disruptionRule } from "../stacks/catalog";
 import { agentApp, agentEndpoint } from "../stacks/topology";
+import { pullPolicy } from "../stacks/images";
+import { AGENT_STATE_SIZE_LIMIT } from "../stacks/schema-parts";
 import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
 import { KEPT } from "./shared/kept";
 import { GroupObject, configGroupChild } from "./shared/urns";
@@ -67,8 +69,7 @@ export interface AgentObjects {
   readonly deployment: Deployment;
   readonly service: Service;
   readonly networkPolicy: NetworkPolicy;
-  /** Only when the agent runs more than one pod. */
-  readonly podDisruptionBudget?: PodDisruptionBudget;
+  readonly podDisruptionBudget: PodDisruptionBudget;
   readonly agent: AgentObject;
 }
 
@@ -84,7 +85,7 @@ export interface AgentObjectsArgs {
  * One kgents agent from its spec, as the operator built it and with its defects fixed:
  * Deployment `<genus>-gent` (`logic` container, optional `d-gent` sidecar, shared `state`
  * volume), ClusterIP Service `http` 8080, NetworkPolicy (callers in, peers and DNS out),
- * a PodDisruptionBudget when it runs more than one pod, and its Agent object. All of them live
+ * a PodDisruptionBudget (`disruptionRule`), and its Agent object. All of them live
  * in `kgents-agents<suffix>`; `Agents` deploys them.
  */
 export function agentObjects(args: AgentObjectsArgs): AgentObjects {
@@ -112,7 +113,7 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
           securityContext: restrictedPodSecurityContext(),
           affinity: preferSpreadAcrossNodes(app),
           containers: agentContainers(agent),
-          volumes: [{ name: "state", emptyDir: { sizeLimit: "1Gi" } }],
+          volumes: [{ name: "state", emptyDir: { sizeLimit: AGENT_STATE_SIZE_LIMIT } }],
         },
       },
     },
@@ -139,12 +140,13 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
     metadata,
     spec: agentObjectSpec(agent),
   };
-  if (agent.replicas <= 1) return { deployment, service, networkPolicy, agent: agentObject };
+  // Every agent, as every platform service, has a budget: with one replica it allows the
+  // eviction (a drain is explicit, never blocked for good), with more it keeps one pod serving.
   const podDisruptionBudget: PodDisruptionBudget = {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata,
-    spec: { minAvailable: 1, selector },
+    spec: { ...disruptionRule(agent.replicas), selector },
   };
   return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
 }
@@ -316,7 +318,7 @@ export function agentContainers(agent: PlannedAgent): Container[] {
   const logic: Container = {
     name: "logic",
     image: agent.image,
-    imagePullPolicy: "IfNotPresent",
+    imagePullPolicy: pullPolicy(agent.image),
     command: ["python", "-m", agent.spec.entrypoint],
     ports: [{ name: "http", containerPort: PORTS.kgentsHttp, protocol: "TCP" }],
     env: [...baseEnv, ...configEnv],
@@ -332,7 +334,7 @@ export function agentContainers(agent: PlannedAgent): Container[] {
   const sidecar: Container = {
     name: "d-gent",
     image: agent.sidecar.image,
-    imagePullPolicy: "IfNotPresent",
+    imagePullPolicy: pullPolicy(agent.sidecar.image),
     command: ["python", "-m", SIDECAR_MODULE],
     env: baseEnv,
     resources: agent.sidecar.resources,

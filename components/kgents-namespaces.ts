@@ -9,19 +9,20 @@ type LimitRangeItem = k8s.types.input.core.v1.LimitRangeItem;
 
 /**
  * The kgents design document's LimitRanges: what a container gets when it sets no requests or
- * limits, and (in `kgents-ephemeral`) the most it may ask for.
+ * limits, and (in `kgents-ephemeral`) the most it may ask for; ephemeral storage added, since the
+ * namespaces' ResourceQuotas count it (a pod without it would be refused).
  */
 export const KGENTS_LIMIT_RANGES: Readonly<Record<"agents" | "ephemeral", LimitRangeItem>> = {
   agents: {
     type: "Container",
-    default: { cpu: "100m", memory: "256Mi" },
-    defaultRequest: { cpu: "50m", memory: "128Mi" },
+    default: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "1536Mi" },
+    defaultRequest: { cpu: "50m", memory: "128Mi", "ephemeral-storage": "256Mi" },
   },
   ephemeral: {
     type: "Container",
-    default: { cpu: "100m", memory: "128Mi" },
-    defaultRequest: { cpu: "25m", memory: "64Mi" },
-    max: { cpu: "500m", memory: "512Mi" },
+    default: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "512Mi" },
+    defaultRequest: { cpu: "25m", memory: "64Mi", "ephemeral-storage": "128Mi" },
+    max: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "1Gi" },
   },
 };
 

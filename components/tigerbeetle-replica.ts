@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG } from "../stacks/catalog";
+import { pullPolicy } from "../stacks/images";
 
 import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
@@ -152,7 +153,7 @@ function scriptContainer(
   return {
     name,
     image: ctx.image,
-    imagePullPolicy: "IfNotPresent",
+    imagePullPolicy: pullPolicy(ctx.image),
     command: ["/bin/sh", "-c", script, name, ...args],
     resources: ctx.settings.resources,
     securityContext: restrictedContainerSecurityContext(),
@@ -189,7 +190,7 @@ export function replicaPodSpec(
       {
         name: "tigerbeetle",
         image: ctx.image,
-        imagePullPolicy: "IfNotPresent",
+        imagePullPolicy: pullPolicy(ctx.image),
         args: startArgs(settings, replica, addresses),
         ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT, protocol: "TCP" }],
         resources: settings.resources,

@@ -2,7 +2,7 @@ import {
   SECCOMP_EXCEPTION_ANNOTATION,
   SECCOMP_EXCEPTION_IO_URING,
 } from "../components/shared/security";
-import { PINNED_EXPECTATION, isPinned } from "../stacks/images";
+import { PINNED_EXPECTATION, imageReference, isPinned } from "../stacks/images";
 
 /**
  * The posture the stack promises, as pure functions over Kubernetes objects (`apiVersion`, `kind`,
@@ -183,11 +183,17 @@ export function restrictedSecurityContext(object: KubeObject): string[] {
 const RESOURCE_FIELDS = [
   ["requests", "cpu"],
   ["requests", "memory"],
+  ["requests", "ephemeral-storage"],
   ["limits", "cpu"],
   ["limits", "memory"],
+  ["limits", "ephemeral-storage"],
 ] as const;
 
-/** CPU and memory requests and limits on every container, init containers included. */
+/**
+ * CPU, memory and ephemeral-storage requests and limits on every container, init containers
+ * included: without an ephemeral-storage request nothing is reserved for the pod's disk, and under
+ * disk pressure the kubelet evicts such pods first.
+ */
 export function requestsAndLimits(object: KubeObject): string[] {
   return perContainer(object, ({ container }) => {
     const missing = RESOURCE_FIELDS.filter(
@@ -215,14 +221,6 @@ export function probes(object: KubeObject): string[] {
     const missing = PROBES.filter((probe) => container[probe] === undefined);
     return missing.length === 0 ? [] : [`must set ${missing.join(", ")}`];
   });
-}
-
-/** The tag of an image reference, `undefined` without one; digests are reported apart. */
-export function imageReference(image: string): { tag?: string; digest: boolean } {
-  if (image.includes("@")) return { digest: true };
-  const lastPart = image.slice(image.lastIndexOf("/") + 1);
-  const colon = lastPart.indexOf(":");
-  return { tag: colon === -1 ? undefined : lastPart.slice(colon + 1), digest: false };
 }
 
 /**
@@ -279,13 +277,14 @@ export function selects(
 }
 
 /**
- * A PodDisruptionBudget for every workload that runs more than one replica: one in the workload's
- * namespace whose selector selects the workload's pod template labels.
+ * A PodDisruptionBudget for every workload that runs a pod, one replica included (a single pod
+ * without one is evicted by a drain without anything saying so): one in the workload's namespace
+ * whose selector selects the workload's pod template labels.
  */
 export function podDisruptionBudgets(objects: readonly KubeObject[]): string[] {
   const budgets = objects.filter((o) => o.kind === "PodDisruptionBudget");
   return objects
-    .filter((o) => REPLICATED_KINDS.includes(o.kind) && (o.spec?.replicas ?? 1) > 1)
+    .filter((o) => REPLICATED_KINDS.includes(o.kind) && (o.spec?.replicas ?? 1) >= 1)
     .filter((workload) => {
       const labels = podTemplate(workload)?.metadata?.labels ?? {};
       return !budgets.some(
@@ -296,7 +295,7 @@ export function podDisruptionBudgets(objects: readonly KubeObject[]): string[] {
     })
     .map(
       (workload) =>
-        `${describe(workload)} runs ${workload.spec.replicas} replicas but no PodDisruptionBudget ` +
+        `${describe(workload)} runs ${workload.spec?.replicas ?? 1} ${(workload.spec?.replicas ?? 1) === 1 ? "replica" : "replicas"} but no PodDisruptionBudget ` +
         `in its namespace selects its pods`,
     );
 }
@@ -363,7 +362,7 @@ export const OBJECT_CHECKS: readonly ObjectCheck[] = [
   {
     name: "requests-and-limits",
     description:
-      "Every container, init containers included, sets CPU and memory requests and limits.",
+      "Every container, init containers included, sets CPU, memory and ephemeral-storage requests and limits.",
     check: requestsAndLimits,
   },
   {
@@ -382,7 +381,8 @@ export const OBJECT_CHECKS: readonly ObjectCheck[] = [
 export const STACK_CHECKS: readonly StackCheck[] = [
   {
     name: "pod-disruption-budgets",
-    description: "Every workload with more than one replica is selected by a PodDisruptionBudget.",
+    description:
+      "Every workload that runs a pod is selected by a PodDisruptionBudget (one replica: maxUnavailable 1, so a drain is explicit).",
     check: podDisruptionBudgets,
   },
   {

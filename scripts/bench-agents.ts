@@ -61,13 +61,13 @@ interface Measurement {
 /** Budgets large enough for any benchmark size. */
 const BENCH_BUDGETS = {
   agents: {
-    requests: { cpu: "100000", memory: "100000Gi" },
-    limits: { cpu: "100000", memory: "100000Gi" },
+    requests: { cpu: "100000", memory: "100000Gi", "ephemeral-storage": "100000Gi" },
+    limits: { cpu: "100000", memory: "100000Gi", "ephemeral-storage": "100000Gi" },
     pods: 10000,
   },
   ephemeral: {
-    requests: { cpu: "1", memory: "1Gi" },
-    limits: { cpu: "1", memory: "1Gi" },
+    requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
+    limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
     pods: 1,
   },
 };
@@ -101,7 +101,12 @@ async function measure(count: number): Promise<Measurement> {
       program: async () => {
         const topology = buildTopology({ namespaceSuffix: "-bench" });
         const agents = planAgents(
-          { imageTag: "bench", deploy: "all", overrides: {} },
+          {
+            imageTag: "bench",
+            deploy: "all",
+            overrides: {},
+            ephemeralStorage: { request: "256Mi", limit: "1536Mi" },
+          },
           specs,
           "bench",
           IMAGE_REGISTRY_UNSET,

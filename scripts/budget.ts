@@ -46,8 +46,10 @@ export function budgetReport(budgets: readonly BudgetFigures[]): string {
                 "pods",
                 "requests.cpu",
                 "requests.memory",
+                "requests.ephemeral-storage",
                 "limits.cpu",
                 "limits.memory",
+                "limits.ephemeral-storage",
               ],
               ...b.agents.map((a) => [
                 a.name,
@@ -56,8 +58,10 @@ export function budgetReport(budgets: readonly BudgetFigures[]): string {
                 String(a.pods),
                 a.requests.cpu,
                 a.requests.memory,
+                a.requests["ephemeral-storage"],
                 a.limits.cpu,
                 a.limits.memory,
+                a.limits["ephemeral-storage"],
               ]),
             ]);
       return `${b.namespace}\n\n${totals}\n\n${shares}\n`;

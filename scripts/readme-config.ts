@@ -58,16 +58,20 @@ function at(value: unknown, parts: readonly string[]): unknown {
 
 const code = (text: string) => `\`${text}\``;
 
-/** A value as a table cell: scalars in code, resources as `requests → limits`. */
+/**
+ * A value as a table cell: scalars in code, resources as `requests → limits` (each
+ * `cpu/memory/ephemeral-storage`).
+ */
 export function format(value: unknown): string {
   if (value === undefined) return "unset";
   if (typeof value === "string") return code(value === "" ? '""' : value);
   if (typeof value === "number" || typeof value === "boolean") return code(String(value));
   if (Array.isArray(value)) return code(JSON.stringify(value));
   const object = value as Record<string, unknown>;
+  // cpu/memory, then the ephemeral storage where there is one: `100m/128Mi/128Mi`.
   const compute = (v: unknown) => {
-    const { cpu, memory } = v as { cpu: string; memory: string };
-    return `${cpu}/${memory}`;
+    const { cpu, memory, "ephemeral-storage": storage } = v as Record<string, string | undefined>;
+    return [cpu, memory, storage].filter((x) => x !== undefined).join("/");
   };
   if (isCompute(object.requests) && isCompute(object.limits)) {
     const pods = object.pods === undefined ? "" : `, ${String(object.pods)} pods`;

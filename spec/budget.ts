@@ -14,8 +14,10 @@ import { AGENT_ROLLING_UPDATE } from "./schema";
 export const DIMENSIONS = [
   "requests.cpu",
   "requests.memory",
+  "requests.ephemeral-storage",
   "limits.cpu",
   "limits.memory",
+  "limits.ephemeral-storage",
   "pods",
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -59,12 +61,15 @@ function quantity(text: string): bigint {
   return value;
 }
 
+/** The resources of one container, one dimension of Amounts at a time. */
+const RESOURCE_DIMENSIONS = ["cpu", "memory", "ephemeral-storage"] as const;
+
 /** Pods are counted in whole pods; every other dimension in nano-units. */
 function addResources(into: Amounts, resources: Resources): void {
-  into["requests.cpu"] += quantity(resources.requests.cpu);
-  into["requests.memory"] += quantity(resources.requests.memory);
-  into["limits.cpu"] += quantity(resources.limits.cpu);
-  into["limits.memory"] += quantity(resources.limits.memory);
+  for (const r of RESOURCE_DIMENSIONS) {
+    into[`requests.${r}`] += quantity(resources.requests[r]);
+    into[`limits.${r}`] += quantity(resources.limits[r]);
+  }
 }
 
 /**
@@ -93,13 +98,13 @@ export function agentShare(agent: PlannedAgent): AgentShare {
 }
 
 function toAmounts(budget: Budget): Amounts {
-  return {
-    "requests.cpu": quantity(budget.requests.cpu),
-    "requests.memory": quantity(budget.requests.memory),
-    "limits.cpu": quantity(budget.limits.cpu),
-    "limits.memory": quantity(budget.limits.memory),
-    pods: BigInt(budget.pods),
-  };
+  const amounts = zero();
+  for (const r of RESOURCE_DIMENSIONS) {
+    amounts[`requests.${r}`] = quantity(budget.requests[r]);
+    amounts[`limits.${r}`] = quantity(budget.limits[r]);
+  }
+  amounts.pods = BigInt(budget.pods);
+  return amounts;
 }
 
 /** Every agents namespace with its budget, what the plan uses of it, and each agent's share. */
@@ -198,6 +203,8 @@ export class OverBudgetError extends InvalidInputError {
 }
 
 /** The figures as the stack outputs, `npm run budget -- --json` and dashboards show them. */
+type ContainerFigures = { readonly [R in (typeof RESOURCE_DIMENSIONS)[number]]: string };
+
 export interface BudgetFigures {
   readonly namespace: string;
   readonly budget: Record<Dimension, string>;
@@ -209,8 +216,8 @@ export interface BudgetFigures {
     readonly replicas: number;
     readonly surge: number;
     readonly pods: number;
-    readonly requests: { readonly cpu: string; readonly memory: string };
-    readonly limits: { readonly cpu: string; readonly memory: string };
+    readonly requests: ContainerFigures;
+    readonly limits: ContainerFigures;
   }[];
 }
 
@@ -237,10 +244,12 @@ export function budgetFigures(budgets: readonly NamespaceBudget[]): BudgetFigure
         requests: {
           cpu: formatCpu(a.total["requests.cpu"]),
           memory: formatMemory(a.total["requests.memory"]),
+          "ephemeral-storage": formatMemory(a.total["requests.ephemeral-storage"]),
         },
         limits: {
           cpu: formatCpu(a.total["limits.cpu"]),
           memory: formatMemory(a.total["limits.memory"]),
+          "ephemeral-storage": formatMemory(a.total["limits.ephemeral-storage"]),
         },
       })),
     };

@@ -1,6 +1,6 @@
 import { InvalidInputError, Problem } from "../stacks/problems";
 import { PINNED_EXPECTATION, PLATFORM_REPOSITORIES, imageRef, isPinned } from "../stacks/images";
-import type { AgentsConfig, Resources } from "../stacks/schema";
+import type { AgentsConfig, ComputeResources, Resources } from "../stacks/schema";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
 /**
@@ -70,16 +70,27 @@ export function planAgents(
       name: spec.name,
       replicas: override.replicas ?? spec.replicas,
       image,
-      resources: override.resources ?? spec.resources,
+      resources: withStorage(override.resources ?? spec.resources, config.ephemeralStorage),
       sidecar: {
         enabled: spec.sidecar.enabled,
         image: spec.sidecar.image ?? image,
-        resources: spec.sidecar.resources,
+        resources: withStorage(spec.sidecar.resources, config.ephemeralStorage),
       },
       peers: [...new Set(spec.networkPolicy.allowedPeers)],
       callers: [...(callers.get(spec.genus) ?? [])].sort(),
     };
   });
+}
+
+/** A container's CPU and memory, with the ephemeral storage the stack gives every agent container. */
+export function withStorage(
+  resources: ComputeResources,
+  storage: AgentsConfig["ephemeralStorage"],
+): Resources {
+  return {
+    requests: { ...resources.requests, "ephemeral-storage": storage.request },
+    limits: { ...resources.limits, "ephemeral-storage": storage.limit },
+  };
 }
 
 /** The cross-check of stack config against specs, as problems. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isNonNegativeQuantity, parseQuantity } from "../stacks/quantity";
-import { Resources, genusSchema, replicasSchema } from "../stacks/schema";
+import { ComputeResources, genusSchema, replicasSchema } from "../stacks/schema";
 
 /**
  * The frontmatter of an agent spec (`spec/agents/<name>.md`): the single source of truth for
@@ -25,7 +25,7 @@ export const SPEC_DEFAULTS = {
  * defaults (request 50m/128Mi, limit 100m/256Mi), i.e. what the namespace would give it anyway,
  * written down so that budgets can count it.
  */
-export const SIDECAR_DEFAULT_RESOURCES: Resources = {
+export const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
   requests: { cpu: "50m", memory: "128Mi" },
   limits: { cpu: "100m", memory: "256Mi" },
 };
@@ -105,7 +105,7 @@ const specResourcesSchema = z
   });
 
 /** The requests/limits form the stack uses, from a spec's `resources`. */
-export function toResources(value: z.infer<typeof specResourcesSchema>): Resources {
+export function toResources(value: z.infer<typeof specResourcesSchema>): ComputeResources {
   return {
     requests: { cpu: value.cpu, memory: value.memory },
     limits: { cpu: value.limits?.cpu ?? value.cpu, memory: value.limits?.memory ?? value.memory },
@@ -220,13 +220,13 @@ export interface AgentSpec {
   /** Undefined: the stack's kgents image. */
   readonly image: string | undefined;
   readonly replicas: number;
-  /** Of the `logic` container. */
-  readonly resources: Resources;
+  /** CPU and memory of the `logic` container (its ephemeral storage is the stack's). */
+  readonly resources: ComputeResources;
   readonly sidecar: {
     readonly enabled: boolean;
     /** Undefined: the `logic` container's image (after any stack override of its tag). */
     readonly image: string | undefined;
-    readonly resources: Resources;
+    readonly resources: ComputeResources;
   };
   readonly entrypoint: string;
   readonly config: Readonly<Record<string, string | number | boolean>>;

@@ -43,10 +43,30 @@ const tigerbeetleCommon = {
 
 /** kgents-ephemeral: 10 short-lived agents at its LimitRange defaults, 8 at its maximum (500m/512Mi). */
 const ephemeralBudget = {
-  requests: { cpu: "1", memory: "1Gi" },
-  limits: { cpu: "4", memory: "4Gi" },
+  requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "2Gi" },
+  limits: { cpu: "4", memory: "4Gi", "ephemeral-storage": "8Gi" },
   pods: 10,
 };
+
+/**
+ * Ephemeral storage of a platform service's container: its writable layer, its logs and its
+ * `/tmp` emptyDir (64Mi), which the limit holds with room to spare.
+ */
+const serviceStorage = { request: "128Mi", limit: "512Mi" };
+/** TigerBeetle keeps its data on its claim; the container's own disk is logs and the image. */
+const tigerbeetleStorage = { request: "256Mi", limit: "1Gi" };
+/** Each agent container's: the limit holds the pod's 1Gi `state` emptyDir and logs. */
+const agentStorage = { request: "256Mi", limit: "1536Mi" };
+
+function plusStorage<T extends { requests: object; limits: object }>(
+  resources: T,
+  storage: { request: string; limit: string },
+) {
+  return {
+    requests: { ...resources.requests, "ephemeral-storage": storage.request },
+    limits: { ...resources.limits, "ephemeral-storage": storage.limit },
+  };
+}
 
 /**
  * What each environment gets for a key its stack file leaves out. The stack files still set
@@ -57,11 +77,11 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
   staging: {
     namespaceSuffix: "-staging",
     logLevel: "debug",
-    agents: { imageTag: "staging", deploy: "all", overrides: {} },
+    agents: { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: agentStorage },
     budgets: {
       agents: {
-        requests: { cpu: "2", memory: "4Gi" },
-        limits: { cpu: "4", memory: "6Gi" },
+        requests: { cpu: "2", memory: "4Gi", "ephemeral-storage": "6Gi" },
+        limits: { cpu: "4", memory: "6Gi", "ephemeral-storage": "32Gi" },
         pods: 15,
       },
       ephemeral: ephemeralBudget,
@@ -70,19 +90,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       ...agentSocietyCommon,
       imageTag: "staging",
       replicas: 1,
-      resources: {
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "100m", memory: "128Mi" },
+          limits: { cpu: "500m", memory: "256Mi" },
+        },
+        serviceStorage,
+      ),
       ilpAddress: "test.agent-platform.agent-society",
     },
     tigerbeetle: {
       ...tigerbeetleCommon,
       replicaCount: 3,
-      resources: {
-        requests: { cpu: "500m", memory: "2Gi" },
-        limits: { cpu: "2", memory: "2Gi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "500m", memory: "2Gi" },
+          limits: { cpu: "2", memory: "2Gi" },
+        },
+        tigerbeetleStorage,
+      ),
       storage: { className: "", size: "20Gi" },
       development: true,
       // Staging clusters are small and often have no zones: spread when possible, never Pending.
@@ -92,20 +118,26 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
       ...agentRuntimeCommon,
       imageTag: "staging",
       replicas: 1,
-      resources: {
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "100m", memory: "128Mi" },
+          limits: { cpu: "500m", memory: "256Mi" },
+        },
+        serviceStorage,
+      ),
       baseAddress: "test.agent-platform.agent-runtime",
     },
     connector: {
       ...connectorCommon,
       imageTag: "staging",
       replicas: 1,
-      resources: {
-        requests: { cpu: "250m", memory: "512Mi" },
-        limits: { cpu: "1000m", memory: "1Gi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "250m", memory: "512Mi" },
+          limits: { cpu: "1000m", memory: "1Gi" },
+        },
+        serviceStorage,
+      ),
     },
   },
   production: {
@@ -113,11 +145,11 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     logLevel: "info",
     // Image tags have no production default: each is a pinned release version (or a digest) that
     // the stack file names, so what runs is what was reviewed.
-    agents: { deploy: "all", overrides: {} },
+    agents: { deploy: "all", overrides: {}, ephemeralStorage: agentStorage },
     budgets: {
       agents: {
-        requests: { cpu: "2", memory: "5Gi" },
-        limits: { cpu: "4", memory: "6Gi" },
+        requests: { cpu: "2", memory: "5Gi", "ephemeral-storage": "8Gi" },
+        limits: { cpu: "4", memory: "6Gi", "ephemeral-storage": "40Gi" },
         pods: 20,
       },
       ephemeral: ephemeralBudget,
@@ -125,19 +157,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     agentSociety: {
       ...agentSocietyCommon,
       replicas: 2,
-      resources: {
-        requests: { cpu: "250m", memory: "256Mi" },
-        limits: { cpu: "1000m", memory: "512Mi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "250m", memory: "256Mi" },
+          limits: { cpu: "1000m", memory: "512Mi" },
+        },
+        serviceStorage,
+      ),
       ilpAddress: "g.agent-platform.agent-society",
     },
     tigerbeetle: {
       ...tigerbeetleCommon,
       replicaCount: 6,
-      resources: {
-        requests: { cpu: "2", memory: "8Gi" },
-        limits: { cpu: "4", memory: "8Gi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "2", memory: "8Gi" },
+          limits: { cpu: "4", memory: "8Gi" },
+        },
+        tigerbeetleStorage,
+      ),
       storage: { className: "", size: "200Gi" },
       development: false,
       // Production: a node or zone loss costs at most one replica, or the replica waits (README).
@@ -146,19 +184,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
     agentRuntime: {
       ...agentRuntimeCommon,
       replicas: 2,
-      resources: {
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "100m", memory: "128Mi" },
+          limits: { cpu: "500m", memory: "256Mi" },
+        },
+        serviceStorage,
+      ),
       baseAddress: "g.agent-platform.agent-runtime",
     },
     connector: {
       ...connectorCommon,
       replicas: 2,
-      resources: {
-        requests: { cpu: "250m", memory: "512Mi" },
-        limits: { cpu: "1000m", memory: "1Gi" },
-      },
+      resources: plusStorage(
+        {
+          requests: { cpu: "250m", memory: "512Mi" },
+          limits: { cpu: "1000m", memory: "1Gi" },
+        },
+        serviceStorage,
+      ),
     },
   },
 };

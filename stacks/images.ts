@@ -44,3 +44,28 @@ export function imageRef(registry: string, repository: string, tagOrDigest: stri
   const separator = DIGEST_PATTERN.test(tagOrDigest) ? "@" : ":";
   return `${registry}/${repository}${separator}${tagOrDigest}`;
 }
+
+/** The tag of an image reference, `undefined` without one; a digest (`@sha256:...`) is said apart. */
+export function imageReference(image: string): { tag?: string; digest: boolean } {
+  if (image.includes("@")) return { digest: true };
+  const lastPart = image.slice(image.lastIndexOf("/") + 1);
+  const colon = lastPart.indexOf(":");
+  return { tag: colon === -1 ? undefined : lastPart.slice(colon + 1), digest: false };
+}
+
+/** Whether an image reference names one image for good: by digest, or by a pinned tag. */
+export function isPinnedImage(image: string): boolean {
+  const { tag, digest } = imageReference(image);
+  return digest || (tag !== undefined && isPinned(tag));
+}
+
+/**
+ * When the kubelet pulls an image: a pinned one (a digest, a release version) once per node; any
+ * other tag (`staging`, `latest`) on every start, so that a new push under a moving tag reaches
+ * the pods that the next rollout starts, rather than the copy a node cached. (A moving tag alone
+ * never changes the pod spec, so `pulumi up` restarts nothing; deploy by digest to roll out a
+ * push: README, "Images".)
+ */
+export function pullPolicy(image: string): "IfNotPresent" | "Always" {
+  return isPinnedImage(image) ? "IfNotPresent" : "Always";
+}

@@ -11,7 +11,7 @@ import { STATELESS, StatelessKey, WORKLOADS } from "./catalog";
  * Versioning: a new optional field is a minor change; removing or renaming a field, or changing
  * its meaning, is a major one. Dashboards should check the major version of `schemaVersion`.
  */
-export const OUTPUTS_SCHEMA_VERSION = "1.0.0";
+export const OUTPUTS_SCHEMA_VERSION = "1.1.0";
 
 const url = z
   .string()
@@ -44,11 +44,17 @@ const agent = z.strictObject({
 const figures = z.strictObject({
   "requests.cpu": z.string(),
   "requests.memory": z.string(),
+  "requests.ephemeral-storage": z.string(),
   "limits.cpu": z.string(),
   "limits.memory": z.string(),
+  "limits.ephemeral-storage": z.string(),
   pods: z.string(),
 });
-const cpuMemory = z.strictObject({ cpu: z.string(), memory: z.string() });
+const containerFigures = z.strictObject({
+  cpu: z.string(),
+  memory: z.string(),
+  "ephemeral-storage": z.string(),
+});
 
 const budget = z.strictObject({
   namespace: z.string().describe("the kgents namespace the ResourceQuota is in"),
@@ -63,8 +69,8 @@ const budget = z.strictObject({
         replicas: z.number().int().min(0),
         surge: z.number().int().min(0).describe("extra pods a rolling update creates"),
         pods: z.number().int().min(0),
-        requests: cpuMemory.describe("all pods of the agent, logic and sidecar"),
-        limits: cpuMemory,
+        requests: containerFigures.describe("all pods of the agent, logic and sidecar"),
+        limits: containerFigures,
       }),
     )
     .describe("each agent's share"),

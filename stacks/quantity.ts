@@ -66,29 +66,36 @@ export function isNonNegativeQuantity(text: string): boolean {
   return value !== undefined && value >= 0n;
 }
 
-/** CPU in the form Kubernetes users read: whole cores (`2`) or millicores (`1250m`). */
+/**
+ * CPU in the form Kubernetes users read: whole cores (`2`) or millicores (`1250m`). A part of a
+ * millicore counts as a whole one, away from zero: `-449.5m` (over a budget by that much) is
+ * `-450m`, never understated as `-449m`.
+ */
 export function formatCpu(nano: bigint): string {
-  if (nano % NANO === 0n) return `${nano / NANO}`;
-  const milli = (nano + 999_999n) / 1_000_000n;
-  return `${milli}m`;
+  const [sign, size] = signAndSize(nano);
+  if (size % NANO === 0n) return `${sign}${size / NANO}`;
+  return `${sign}${(size + 999_999n) / 1_000_000n}m`;
 }
 
-/** Memory as the largest binary unit that divides it exactly (`1536Mi`, `2Gi`), else bytes. */
+/**
+ * Memory as the largest binary unit that divides it exactly (`1536Mi`, `2Gi`), else bytes; a part
+ * of a byte counts as a whole one, away from zero (`-1920Mi`, not `-2013265919`).
+ */
 export function formatMemory(nano: bigint): string {
-  const bytes = (nano + NANO - 1n) / NANO;
+  const [sign, size] = signAndSize(nano);
+  const bytes = (size + NANO - 1n) / NANO;
   for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"]) {
-    const size = BINARY_SUFFIXES[unit];
-    if (bytes !== 0n && bytes % size === 0n) return `${bytes / size}${unit}`;
+    const unitSize = BINARY_SUFFIXES[unit];
+    if (bytes !== 0n && bytes % unitSize === 0n) return `${sign}${bytes / unitSize}${unit}`;
   }
-  return `${bytes}`;
+  return `${sign}${bytes}`;
+}
+
+function signAndSize(nano: bigint): [string, bigint] {
+  return nano < 0n ? ["-", -nano] : ["", nano];
 }
 
 /** Whole bytes of a memory quantity (rounded up). */
 export function toBytes(nano: bigint): bigint {
   return (nano + NANO - 1n) / NANO;
-}
-
-/** Millicores of a CPU quantity (rounded up). */
-export function toMillicores(nano: bigint): bigint {
-  return (nano + 999_999n) / 1_000_000n;
 }

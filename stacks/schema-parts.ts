@@ -6,40 +6,109 @@ import { isNonNegativeQuantity, parseQuantity } from "./quantity";
  * (`stacks/tigerbeetle.ts`, ...) can use them while `stacks/schema.ts` assembles the sections.
  */
 
-const quantity = (what: "CPU" | "memory") =>
-  z
-    .string()
-    .refine(
-      isNonNegativeQuantity,
-      `expected a ${what} quantity such as ${what === "CPU" ? '"250m" or "0.5"' : '"256Mi" or "1Gi"'}`,
-    );
+const EXAMPLES = {
+  CPU: '"250m" or "0.5"',
+  memory: '"256Mi" or "1Gi"',
+  storage: '"512Mi" or "2Gi"',
+};
 
+const quantity = (what: keyof typeof EXAMPLES) =>
+  z.string().refine(isNonNegativeQuantity, `expected a ${what} quantity such as ${EXAMPLES[what]}`);
+
+/** CPU and memory of one container, as agent specs and their overrides give them. */
 export const computeResourcesSchema = z.strictObject({
   cpu: quantity("CPU"),
   memory: quantity("memory"),
 });
 
-/** Requests and limits of one container; requests may not exceed limits. */
-export const resourcesSchema = z
-  .strictObject({
-    requests: computeResourcesSchema,
-    limits: computeResourcesSchema,
-  })
-  .superRefine((value, ctx) => {
-    for (const dimension of ["cpu", "memory"] as const) {
-      const request = parseQuantity(value.requests[dimension]);
-      const limit = parseQuantity(value.limits[dimension]);
+/**
+ * CPU, memory and ephemeral storage (the container's writable layer, its logs and its share of the
+ * pod's emptyDirs): what every container of the stack requests and is limited to. Without an
+ * ephemeral-storage request nothing is reserved for a pod's disk at scheduling, and under disk
+ * pressure the kubelet evicts such pods first.
+ */
+export const containerResourcesSchema = z.strictObject({
+  cpu: quantity("CPU"),
+  memory: quantity("memory"),
+  "ephemeral-storage": quantity("storage"),
+});
+
+/** `{requests, limits}` of `dimensions`; no request may exceed its limit. */
+function requestsAndLimits<T extends z.ZodRawShape>(dimensions: z.ZodObject<T>) {
+  return z.strictObject({ requests: dimensions, limits: dimensions }).superRefine((value, ctx) => {
+    const requests = value.requests as Record<string, string>;
+    const limits = value.limits as Record<string, string>;
+    for (const dimension of Object.keys(dimensions.shape)) {
+      const request = parseQuantity(requests[dimension]);
+      const limit = parseQuantity(limits[dimension]);
       if (request !== undefined && limit !== undefined && request > limit) {
         ctx.addIssue({
           code: "custom",
           path: ["requests", dimension],
-          input: value.requests[dimension],
-          message: `expected a request no larger than the limit ${value.limits[dimension]}`,
+          input: requests[dimension],
+          message: `expected a request no larger than the limit ${limits[dimension]}`,
         });
       }
     }
   });
+}
+
+/** Requests and limits of one container: CPU, memory and ephemeral storage. */
+export const resourcesSchema = requestsAndLimits(containerResourcesSchema);
 export type Resources = z.infer<typeof resourcesSchema>;
+
+/**
+ * The emptyDirs the components give their pods, by `sizeLimit`: a platform service's `/tmp`, and an
+ * agent's `state` (shared by `logic` and the sidecar). Ephemeral-storage limits must hold them.
+ */
+export const SERVICE_TMP_SIZE_LIMIT = "64Mi";
+export const AGENT_STATE_SIZE_LIMIT = "1Gi";
+
+/** A platform service's resources: its ephemeral-storage limit holds its `/tmp` volume. */
+export const serviceResourcesSchema = resourcesSchema.superRefine((value, ctx) => {
+  const limit = value.limits["ephemeral-storage"];
+  if ((parseQuantity(limit) ?? 0n) < parseQuantity(SERVICE_TMP_SIZE_LIMIT)!) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["limits", "ephemeral-storage"],
+      input: limit,
+      message: `expected a limit that holds the container's /tmp volume (${SERVICE_TMP_SIZE_LIMIT}) and more`,
+    });
+  }
+});
+
+/** An agent container's ephemeral storage: the limit holds the pod's `state` volume. */
+export const agentStorageSchema = storageRequestAndLimit().superRefine((value, ctx) => {
+  if ((parseQuantity(value.limit) ?? 0n) < parseQuantity(AGENT_STATE_SIZE_LIMIT)!) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["limit"],
+      input: value.limit,
+      message: `expected a limit that holds the agent's state volume (${AGENT_STATE_SIZE_LIMIT}) and more`,
+    });
+  }
+});
+
+/** Requests and limits of CPU and memory only (an agent's, whose storage the stack adds). */
+export const computeRequestsAndLimitsSchema = requestsAndLimits(computeResourcesSchema);
+export type ComputeResources = z.infer<typeof computeRequestsAndLimitsSchema>;
+
+/** An ephemeral-storage request and limit, as `agents.ephemeralStorage` gives them. */
+function storageRequestAndLimit() {
+  return z
+    .strictObject({ request: quantity("storage"), limit: quantity("storage") })
+    .superRefine((value, ctx) => {
+      const [request, limit] = [parseQuantity(value.request), parseQuantity(value.limit)];
+      if (request !== undefined && limit !== undefined && request > limit) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["request"],
+          input: value.request,
+          message: `expected a request no larger than the limit ${value.limit}`,
+        });
+      }
+    });
+}
 
 /**
  * An image tag (letters, digits, `_`, `.`, `-`, at most 128 characters: the OCI rule), or a

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { computeResourcesSchema, imageTagSchema, resourcesSchema, Resources } from "./schema-parts";
+import {
+  ComputeResources,
+  Resources,
+  computeRequestsAndLimitsSchema,
+  computeResourcesSchema,
+  containerResourcesSchema,
+  imageTagSchema,
+  resourcesSchema,
+  agentStorageSchema,
+  serviceResourcesSchema,
+} from "./schema-parts";
 import { PINNED_EXPECTATION, isPinned } from "./images";
 import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
 
@@ -9,7 +19,7 @@ import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
  */
 
 export { computeResourcesSchema, imageTagSchema, resourcesSchema };
-export type { Resources };
+export type { ComputeResources, Resources };
 
 export const ENVIRONMENTS = ["staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -61,7 +71,7 @@ export const agentSocietySchema = z.strictObject({
   /** Image tag of `agent-society`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,
-  resources: resourcesSchema,
+  resources: serviceResourcesSchema,
   /** `NODE_ID`: the node's name in logs and peering. */
   nodeId: z
     .string()
@@ -95,7 +105,7 @@ export const agentRuntimeSchema = z.strictObject({
   /** Image tag of `agent-runtime/core`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,
-  resources: resourcesSchema,
+  resources: serviceResourcesSchema,
   /** `NODE_ID`. */
   nodeId: z
     .string()
@@ -134,7 +144,7 @@ export const connectorSchema = z.strictObject({
   /** Image tag of `agent-runtime/connector`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,
-  resources: resourcesSchema,
+  resources: serviceResourcesSchema,
   /** `NODE_ID`. */
   nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "connector"'),
   /** `SETTLEMENT_PREFERENCE`: the chain family settlement would use. */
@@ -149,8 +159,8 @@ export const agentOverrideSchema = z.strictObject({
   replicas: replicasSchema.optional(),
   /** Replaces the tag (and drops any digest) of the spec's image, for the logic container. */
   imageTag: imageTagSchema.optional(),
-  /** Requests and limits of the `logic` container (the sidecar keeps its own). */
-  resources: resourcesSchema.optional(),
+  /** CPU and memory requests and limits of the `logic` container (the sidecar keeps its own). */
+  resources: computeRequestsAndLimitsSchema.optional(),
 });
 export type AgentOverride = z.infer<typeof agentOverrideSchema>;
 
@@ -168,6 +178,12 @@ export const agentsConfigSchema = z.strictObject({
   }),
   /** Overrides by genus; every genus must name a spec. */
   overrides: z.record(genusSchema, agentOverrideSchema),
+  /**
+   * Ephemeral storage of each agent container (`logic`, and the `d-gent` sidecar): the specs do not
+   * name it. The limit must hold the pod's `state` emptyDir (`AGENT_STATE_SIZE_LIMIT`), which an
+   * agent without a sidecar has to itself.
+   */
+  ephemeralStorage: agentStorageSchema,
 });
 export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
 
@@ -176,8 +192,8 @@ export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
  * memory requests and limits of all its pods, and the number of pods.
  */
 export const budgetSchema = z.strictObject({
-  requests: computeResourcesSchema,
-  limits: computeResourcesSchema,
+  requests: containerResourcesSchema,
+  limits: containerResourcesSchema,
   pods: z.number().int().min(0).max(10000),
 });
 export type Budget = z.infer<typeof budgetSchema>;

@@ -68,6 +68,12 @@ export function at(value: unknown, ...path: (string | number)[]): any {
   );
 }
 
+/** The ephemeral storage the stacks give each agent container (stacks/defaults.ts). */
+export const AGENT_STORAGE = ENVIRONMENT_DEFAULTS.staging.agents!.ephemeralStorage! as {
+  request: string;
+  limit: string;
+};
+
 /** The secret value every stack config built by `stackRawConfig` holds for each secret. */
 export const TEST_SECRET = "a".repeat(64);
 
@@ -100,10 +106,10 @@ export function editedObject(
 ): string {
   const text = readStackFile(stack).config[`agent-platform:${key}`];
   const defaults = (ENVIRONMENT_DEFAULTS[stack] as Record<string, unknown>)[key] ?? {};
-  const value = deepMerge(defaults, text === undefined ? {} : JSON.parse(text)) as Record<
-    string,
-    unknown
-  >;
+  // A copy: `edit` may change nested objects, which deepMerge shares with the defaults.
+  const value = structuredClone(
+    deepMerge(defaults, text === undefined ? {} : JSON.parse(text)),
+  ) as Record<string, unknown>;
   edit(value);
   return JSON.stringify(value);
 }

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { imageReference } from "../stacks/images";
 import type {
   PolicyResource,
   ResourceValidationArgs,
@@ -12,7 +13,6 @@ import {
   OBJECT_CHECKS,
   STACK_CHECKS,
   defaultDenyNetworkPolicies,
-  imageReference,
   immutableImageTags,
   podDisruptionBudgets,
   podTemplate,
@@ -200,8 +200,8 @@ describe("policy pack", () => {
       const sts = await tigerbeetle0();
       delete sts.spec.template.spec.initContainers[0].resources;
       assert.deepEqual(requestsAndLimits(sts), [
-        `${TB0}: init container "data-file" must set resources.requests.cpu, ` +
-          "resources.requests.memory, resources.limits.cpu, resources.limits.memory",
+        `${TB0}: init container "data-file" must set ` +
+          "resources.requests.cpu, resources.requests.memory, resources.requests.ephemeral-storage, resources.limits.cpu, resources.limits.memory, resources.limits.ephemeral-storage",
       ]);
     });
 
@@ -217,8 +217,8 @@ describe("policy pack", () => {
         },
       };
       assert.deepEqual(requestsAndLimits(cronJob), [
-        'CronJob ops/report: container "main" must set resources.requests.cpu, ' +
-          "resources.requests.memory, resources.limits.cpu, resources.limits.memory",
+        'CronJob ops/report: container "main" must set ' +
+          "resources.requests.cpu, resources.requests.memory, resources.requests.ephemeral-storage, resources.limits.cpu, resources.limits.memory, resources.limits.ephemeral-storage",
       ]);
     });
   });
@@ -365,13 +365,17 @@ describe("policy pack", () => {
       assert.deepEqual(podDisruptionBudgets([...others, budget]), []);
     });
 
-    it("one replica needs no budget", async () => {
+    it("one replica needs a budget too (maxUnavailable 1: a drain is explicit); none needs none", async () => {
       const manifests = await production();
       const deployment = one(manifests, "Deployment", "agent-society", "agent-society");
       const budget = one(manifests, "PodDisruptionBudget", "agent-society", "agent-society");
       const society = copy(deployment);
       society.spec.replicas = 1;
       const rest = manifests.filter((m) => m !== deployment && m !== budget);
+      assert.deepEqual(podDisruptionBudgets([...rest, society]), [
+        "Deployment agent-society/agent-society runs 1 replica but no PodDisruptionBudget in its namespace selects its pods",
+      ]);
+      society.spec.replicas = 0;
       assert.deepEqual(podDisruptionBudgets([...rest, society]), []);
     });
 
@@ -473,8 +477,8 @@ describe("policy pack", () => {
       validate(resourceArgs("agent-platform:index:AgentSociety", d), (m) => reported.push(m));
       validate(resourceArgs("kubernetes:apps/v1:Deployment", {}), (m) => reported.push(m));
       assert.deepEqual(reported, [
-        `${SOCIETY_CONTAINER} must set resources.requests.cpu, resources.requests.memory, ` +
-          "resources.limits.cpu, resources.limits.memory",
+        `${SOCIETY_CONTAINER} must set ` +
+          "resources.requests.cpu, resources.requests.memory, resources.requests.ephemeral-storage, resources.limits.cpu, resources.limits.memory, resources.limits.ephemeral-storage",
       ]);
     });
 

@@ -6,6 +6,8 @@ import { platformNamespace } from "./namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./network";
 import { preferSpreadAcrossNodes } from "./scheduling";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
+import { pullPolicy } from "../../stacks/images";
+import { SERVICE_TMP_SIZE_LIMIT } from "../../stacks/schema-parts";
 
 /** What every platform workload's objects are named and annotated from. */
 export interface WorkloadContext {
@@ -112,7 +114,7 @@ export function statelessDeployment(
               {
                 name: c.name,
                 image: c.image,
-                imagePullPolicy: "IfNotPresent",
+                imagePullPolicy: pullPolicy(c.image),
                 ports: c.ports.map((p) => ({ ...p, protocol: "TCP" })),
                 envFrom: [
                   ...c.configMaps.map((name) => ({ configMapRef: { name } })),
@@ -126,7 +128,7 @@ export function statelessDeployment(
                 volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
               },
             ],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: SERVICE_TMP_SIZE_LIMIT } }],
           },
         },
       },

@@ -17,8 +17,8 @@ const EXPECTED = {
     logLevel: "debug",
     ilpAddress: "test.agent-platform.agent-society",
     resources: {
-      requests: { cpu: "100m", memory: "128Mi" },
-      limits: { cpu: "500m", memory: "256Mi" },
+      requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "128Mi" },
+      limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "512Mi" },
     },
     runtimeNamespace: "agent-runtime-core-staging",
     connectorNamespace: "agent-runtime-staging",
@@ -35,8 +35,8 @@ const EXPECTED = {
     logLevel: "info",
     ilpAddress: "g.agent-platform.agent-society",
     resources: {
-      requests: { cpu: "250m", memory: "256Mi" },
-      limits: { cpu: "1000m", memory: "512Mi" },
+      requests: { cpu: "250m", memory: "256Mi", "ephemeral-storage": "128Mi" },
+      limits: { cpu: "1000m", memory: "512Mi", "ephemeral-storage": "512Mi" },
     },
     runtimeNamespace: "agent-runtime-core",
     connectorNamespace: "agent-runtime",

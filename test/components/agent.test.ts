@@ -47,7 +47,19 @@ describe("kgents agents", () => {
       assert.deepEqual(names("Service"), agents);
       assert.deepEqual(names("Agent"), agents);
       assert.deepEqual(names("NetworkPolicy"), [...agents, "default-deny"].sort());
-      assert.deepEqual(names("PodDisruptionBudget"), [`l-gent${suffix}`]);
+      // Every agent has one: L-gent (2 or more replicas) keeps a pod, the others allow the drain.
+      assert.deepEqual(names("PodDisruptionBudget"), agents);
+      const budgets = ofKind(manifests, "PodDisruptionBudget").filter(
+        (m) => m.metadata.namespace === ns,
+      );
+      assert.deepEqual(
+        budgets.map((m) => [
+          m.metadata.name,
+          at(m, "spec", "minAvailable"),
+          at(m, "spec", "maxUnavailable"),
+        ]),
+        agents.map((a) => (a.startsWith("l-gent") ? [a, 1, undefined] : [a, undefined, 1])),
+      );
     }
   });
 
@@ -67,8 +79,8 @@ describe("kgents agents", () => {
         limits: [
           {
             type: "Container",
-            default: { cpu: "100m", memory: "256Mi" },
-            defaultRequest: { cpu: "50m", memory: "128Mi" },
+            default: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "1536Mi" },
+            defaultRequest: { cpu: "50m", memory: "128Mi", "ephemeral-storage": "256Mi" },
           },
         ],
       },
@@ -79,9 +91,9 @@ describe("kgents agents", () => {
         limits: [
           {
             type: "Container",
-            default: { cpu: "100m", memory: "128Mi" },
-            defaultRequest: { cpu: "25m", memory: "64Mi" },
-            max: { cpu: "500m", memory: "512Mi" },
+            default: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "512Mi" },
+            defaultRequest: { cpu: "25m", memory: "64Mi", "ephemeral-storage": "128Mi" },
+            max: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "1Gi" },
           },
         ],
       },
@@ -181,8 +193,8 @@ describe("kgents agents", () => {
       ]);
       assert.deepEqual(pod.containers[0].readinessProbe.tcpSocket, { port: "http" });
       assert.deepEqual(pod.containers[0].resources, {
-        requests: { cpu: "100m", memory: "256Mi" },
-        limits: { cpu: "250m", memory: "384Mi" },
+        requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+        limits: { cpu: "250m", memory: "384Mi", "ephemeral-storage": "1536Mi" },
       });
       // The sidecar listens on no port: its probes check its writable state volume.
       const stateCheck = {
@@ -205,8 +217,8 @@ describe("kgents agents", () => {
         ],
       );
       assert.deepEqual(pod.containers[1].resources, {
-        requests: { cpu: "50m", memory: "128Mi" },
-        limits: { cpu: "100m", memory: "256Mi" },
+        requests: { cpu: "50m", memory: "128Mi", "ephemeral-storage": "256Mi" },
+        limits: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "1536Mi" },
       });
       assert.equal(pod.automountServiceAccountToken, false);
       assert.equal(pod.securityContext.runAsNonRoot, true);
@@ -261,7 +273,10 @@ describe("kgents agents", () => {
     const [logic, sidecar] = at(b, "spec", "template", "spec", "containers");
     assert.equal(logic.image, "image-registry-not-set.invalid/kgents:1.5.0-rc.1");
     assert.equal(sidecar.image, "image-registry-not-set.invalid/kgents:1.5.0-rc.1");
-    assert.deepEqual(logic.resources, resources);
+    assert.deepEqual(logic.resources, {
+      requests: { ...resources.requests, "ephemeral-storage": "256Mi" },
+      limits: { ...resources.limits, "ephemeral-storage": "1536Mi" },
+    });
     one(manifests, "PodDisruptionBudget", "b-gent-staging");
     assert.equal(at(one(manifests, "Deployment", "f-gent-staging"), "spec", "replicas"), 1);
     assert.deepEqual(
@@ -336,10 +351,10 @@ describe("kgents agents", () => {
       const children = run.resources.filter((r) => r.parent === group.urn);
       const count = (kind: string) => children.filter((r) => r.state.kind === kind).length;
       const kinds = ["CustomResourceDefinition", "Agent", "Deployment", "Service", "NetworkPolicy"];
-      // One PodDisruptionBudget: L-gent is the only agent with more than one replica in staging.
+      // One PodDisruptionBudget per agent.
       // The CRD is not in the group: both stacks share it (test/components/kept.test.ts).
-      assert.deepEqual([...kinds, "PodDisruptionBudget"].map(count), [0, 5, 5, 5, 5, 1]);
-      assert.equal(children.length, 21);
+      assert.deepEqual([...kinds, "PodDisruptionBudget"].map(count), [0, 5, 5, 5, 5, 5]);
+      assert.equal(children.length, 25);
       assert.deepEqual(
         children
           .filter((r) => r.name.includes("/b-gent"))
@@ -350,6 +365,7 @@ describe("kgents agents", () => {
           "kubernetes:core/v1:Service agents:kgents-agents-staging/b-gent-staging",
           "kubernetes:kgents.io/v1:Agent agents:kgents-agents-staging/b-gent-staging",
           "kubernetes:networking.k8s.io/v1:NetworkPolicy agents:kgents-agents-staging/b-gent-staging",
+          "kubernetes:policy/v1:PodDisruptionBudget agents:kgents-agents-staging/b-gent-staging",
         ],
       );
       // The group, and so every Agent object in it, waits for the CRD.

@@ -134,8 +134,8 @@ for (const stack of ["staging", "production"] as const) {
       assert.equal(rc.image, `image-registry-not-set.invalid/agent-runtime/core:${tag}`);
       assert.deepEqual(rc.ports, [{ name: "http", containerPort: 3100, protocol: "TCP" }]);
       assert.deepEqual(rc.resources, {
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
+        requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "128Mi" },
+        limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "512Mi" },
       });
       assert.deepEqual(rc.readinessProbe.httpGet, { path: "/ready", port: "http" });
       assert.deepEqual(rc.livenessProbe.httpGet, { path: "/health", port: "http" });
@@ -155,8 +155,8 @@ for (const stack of ["staging", "production"] as const) {
         { name: "admin", containerPort: 8081, protocol: "TCP" },
       ]);
       assert.deepEqual(cc.resources, {
-        requests: { cpu: "250m", memory: "512Mi" },
-        limits: { cpu: "1000m", memory: "1Gi" },
+        requests: { cpu: "250m", memory: "512Mi", "ephemeral-storage": "128Mi" },
+        limits: { cpu: "1000m", memory: "1Gi", "ephemeral-storage": "512Mi" },
       });
       assert.deepEqual(cc.startupProbe.httpGet, { path: "/health", port: "health" });
       assert.deepEqual(cc.livenessProbe.httpGet, { path: "/health/live", port: "health" });

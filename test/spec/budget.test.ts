@@ -20,9 +20,10 @@ function agent(
   logic: [string, string, string, string],
   sidecar?: [string, string, string, string],
 ): PlannedAgent {
+  // 100Mi/1Gi of ephemeral storage per container, which the budgets below leave room for.
   const resources = ([rc, rm, lc, lm]: [string, string, string, string]) => ({
-    requests: { cpu: rc, memory: rm },
-    limits: { cpu: lc, memory: lm },
+    requests: { cpu: rc, memory: rm, "ephemeral-storage": rc === "0" ? "0" : "100Mi" },
+    limits: { cpu: lc, memory: lm, "ephemeral-storage": lc === "0" ? "0" : "1Gi" },
   });
   return {
     spec: undefined as unknown as PlannedAgent["spec"],
@@ -42,8 +43,8 @@ function agent(
 }
 
 const budget = (rc: string, rm: string, lc: string, lm: string, pods: number) => ({
-  requests: { cpu: rc, memory: rm },
-  limits: { cpu: lc, memory: lm },
+  requests: { cpu: rc, memory: rm, "ephemeral-storage": pods === 0 ? "0" : "10Gi" },
+  limits: { cpu: lc, memory: lm, "ephemeral-storage": pods === 0 ? "0" : "100Gi" },
   pods,
 });
 const NO_EPHEMERAL = budget("0", "0", "0", "0", 0);
@@ -60,6 +61,26 @@ describe("budgets: Kubernetes quantities", () => {
       formatMemory(parseQuantity("1Gi")! + parseQuantity("512Mi")! + parseQuantity("1.5G")!),
       "3110612736",
     );
+  });
+
+  it("formats negative, zero and exact figures, rounding a part of a unit away from zero", () => {
+    const q = (text: string) => parseQuantity(text)!;
+    const cases: [bigint, string, string][] = [
+      // [nano-units, as CPU, as memory]
+      [0n, "0", "0"],
+      [q("2"), "2", "2"],
+      [q("1536Mi"), "1610612736", "1536Mi"],
+      [-q("450m"), "-450m", "-1"],
+      [-q("1920Mi"), "-2013265920", "-1920Mi"],
+      [q("1m") / 2n, "1m", "1"],
+      [-(q("1m") / 2n), "-1m", "-1"],
+      [-(q("449m") + q("1m") / 2n), "-450m", "-1"],
+      [-q("3"), "-3", "-3"],
+    ];
+    for (const [nano, cpu, memory] of cases) {
+      assert.equal(formatCpu(nano), cpu, `cpu of ${nano}`);
+      assert.equal(formatMemory(nano), memory, `memory of ${nano}`);
+    }
   });
 
   it("an agent's share is (replicas + surge) × (logic + sidecar)", () => {
@@ -109,22 +130,32 @@ describe("budgets: the check", () => {
   });
 
   it("a budget that covers the surge exactly passes, and the figures add up", () => {
-    const exact = budget("1200m", "1792Mi", "2400m", "3584Mi", 5);
+    const cpuMemory = budget("1200m", "1792Mi", "2400m", "3584Mi", 5);
+    // 5 containers (B-gent's 2 pods × 2, L-gent's 3 × 1... as `agents` above): 100Mi and 1Gi each.
+    const exact = {
+      ...cpuMemory,
+      requests: { ...cpuMemory.requests, "ephemeral-storage": "500Mi" },
+      limits: { ...cpuMemory.limits, "ephemeral-storage": "5Gi" },
+    };
     const budgets = computeBudgets({ agents: exact, ephemeral: NO_EPHEMERAL }, agents, topology);
     assert.deepEqual(budgetProblems(budgets, "production"), []);
     const [figures] = budgetFigures(budgets);
     assert.deepEqual(figures.used, {
       "requests.cpu": "1200m",
       "requests.memory": "1792Mi",
+      "requests.ephemeral-storage": "500Mi",
       "limits.cpu": "2400m",
       "limits.memory": "3584Mi",
+      "limits.ephemeral-storage": "5Gi",
       pods: "5",
     });
     assert.deepEqual(figures.free, {
       "requests.cpu": "0",
       "requests.memory": "0",
+      "requests.ephemeral-storage": "0",
       "limits.cpu": "0",
       "limits.memory": "0",
+      "limits.ephemeral-storage": "0",
       pods: "0",
     });
   });
@@ -160,11 +191,13 @@ describe("budgets: the stacks", () => {
         "agent-platform:budgets.agents.requests.memory",
         "agent-platform:budgets.agents.limits.cpu",
         "agent-platform:budgets.agents.limits.memory",
+        // 9 L-gent pods × (logic + sidecar) × 1536Mi, and the rest: over production's 40Gi.
+        "agent-platform:budgets.agents.limits.ephemeral-storage",
       ],
     );
     assert.equal(
       error.message.split("\n").slice(0, 2).join("\n"),
-      'The agents do not fit the budgets of stack "production" (4 problems); nothing was deployed:\n' +
+      'The agents do not fit the budgets of stack "production" (5 problems); nothing was deployed:\n' +
         "  - Pulumi.production.yaml: agent-platform:budgets.agents.requests.cpu: namespace kgents-agents: the deployed agents need 2450m of requests.cpu (replicas plus rolling-update surge), over the budget of 2 by 450m; largest: L-gent 1350m (8 replicas + 1 surge = 9 pods × 150m), F-gent 400m (1 replica + 1 surge = 2 pods × 200m), B-gent 300m (1 replica + 1 surge = 2 pods × 150m). Lower replicas or resources (agents.overrides) or raise the budget",
     );
     for (const p of error.problems) assert.match(p.message, /largest: L-gent [^ ]+ \(8 replicas/);
@@ -188,7 +221,10 @@ describe("budgets: the stacks", () => {
       assert.equal(result.status, 1);
       // The table first, the over-budget line negative, then the refusal on stderr.
       assert.ok(result.stdout.startsWith("kgents-agents-staging\n"), result.stdout);
-      assert.ok(result.stdout.includes("\npods             3       11      -8\n"), result.stdout);
+      assert.ok(
+        result.stdout.includes("\npods                        3       11      -8\n"),
+        result.stdout,
+      );
       assert.equal(
         result.stderr,
         `The agents do not fit the budgets of stack "${stack}" (1 problem); nothing was deployed:\n` +
@@ -197,6 +233,33 @@ describe("budgets: the stacks", () => {
           "largest: L-gent 3 (2 replicas + 1 surge = 3 pods × 1), B-gent 2 (1 replica + 1 surge = 2 pods × 1), " +
           "F-gent 2 (1 replica + 1 surge = 2 pods × 1). Lower replicas or resources (agents.overrides) or raise the budget\n",
       );
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  it("`npm run budget` shows what is over as the exact negative figure the refusal names", () => {
+    const stack = "ci-over-budget-cpu";
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(
+      file,
+      "config:\n  agent-platform:environment: staging\n" +
+        '  agent-platform:tigerbeetle: { clusterId: "1" }\n' +
+        "  agent-platform:agents: { overrides: { L: { replicas: 8 } } }\n" +
+        "  agent-platform:budgets: { agents: { pods: 30 } }\n",
+    );
+    try {
+      const result = spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(ROOT, "scripts", "budget.ts"), "--stack", stack, "--json"],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      assert.equal(result.status, 1);
+      const [agents] = JSON.parse(result.stdout) as { free: Record<string, string> }[];
+      assert.equal(agents.free["requests.cpu"], "-450m");
+      assert.equal(agents.free["requests.memory"], "-1920Mi");
+      assert.match(result.stderr, /requests\.cpu .* over the budget of 2 by 450m;/);
+      assert.match(result.stderr, /requests\.memory .* over the budget of 4Gi by 1920Mi;/);
     } finally {
       fs.rmSync(file);
     }
@@ -226,8 +289,11 @@ describe("budgets: the stacks", () => {
     assert.deepEqual(printed[0].used, {
       "requests.cpu": "1700m",
       "requests.memory": "4Gi",
+      // 20 containers (12 pods, 8 of them with a sidecar): 256Mi requested, 1536Mi limit each.
+      "requests.ephemeral-storage": "5Gi",
       "limits.cpu": "3700m",
       "limits.memory": "5888Mi",
+      "limits.ephemeral-storage": "30Gi",
       pods: "12",
     });
   });

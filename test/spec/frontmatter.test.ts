@@ -1,3 +1,4 @@
+import { AGENT_STORAGE } from "../harness";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -226,7 +227,7 @@ describe("spec files are data, never code", () => {
   it("refuses an agent object over the size limit, naming the spec, the object and the limit", () => {
     const parsed = specOf(spec(`genus: B\nconfig:\n  note: "${"x".repeat(4000)}"`));
     const [agent] = planAgents(
-      { imageTag: "staging", deploy: "all", overrides: {} },
+      { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: AGENT_STORAGE },
       [parsed],
       "staging",
       "ghcr.io/acme",
@@ -250,7 +251,7 @@ describe("spec files are data, never code", () => {
     assert.equal(escapeEnvValue("$(KGENTS_GENUS) costs $$5"), "$$(KGENTS_GENUS) costs $$$$5");
     const parsed = specOf(spec('genus: B\nconfig:\n  greeting: "$(KGENTS_GENUS)"'));
     const [agent] = planAgents(
-      { imageTag: "staging", deploy: "all", overrides: {} },
+      { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: AGENT_STORAGE },
       [parsed],
       "staging",
       "ghcr.io/acme",

@@ -1,6 +1,7 @@
+import { AGENT_STORAGE } from "../harness";
 import { strict as assert } from "assert";
 import { loadAgentSpecs } from "../../spec/load";
-import { checkAgentsConfig, planAgents, withTag } from "../../spec/plan";
+import { checkAgentsConfig, planAgents, withStorage, withTag } from "../../spec/plan";
 import { InvalidInputError } from "../../stacks/problems";
 
 const specs = loadAgentSpecs();
@@ -9,7 +10,7 @@ const REGISTRY = "ghcr.io/acme";
 describe("agents config against specs", () => {
   it("deploys every spec by default, peers and callers worked out", () => {
     const plan = planAgents(
-      { imageTag: "staging", deploy: "all", overrides: {} },
+      { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: AGENT_STORAGE },
       specs,
       "staging",
       REGISTRY,
@@ -36,6 +37,7 @@ describe("agents config against specs", () => {
         imageTag: "staging",
         deploy: "all",
         overrides: { B: { replicas: 3, imageTag: "1.5.0-rc.1", resources } },
+        ephemeralStorage: AGENT_STORAGE,
       },
       specs,
       "staging",
@@ -45,8 +47,10 @@ describe("agents config against specs", () => {
     assert.equal(b.replicas, 3);
     assert.equal(b.image, "ghcr.io/acme/kgents:1.5.0-rc.1");
     assert.equal(b.sidecar.image, "ghcr.io/acme/kgents:1.5.0-rc.1");
-    assert.deepEqual(b.resources, resources);
-    assert.deepEqual(b.sidecar.resources, specs[0].sidecar.resources);
+    // CPU and memory from the override; ephemeral storage is the stack's for every agent.
+    assert.deepEqual(b.resources, withStorage(resources, AGENT_STORAGE));
+    assert.deepEqual(b.sidecar.resources, withStorage(specs[0].sidecar.resources, AGENT_STORAGE));
+    assert.deepEqual(b.resources.limits["ephemeral-storage"], "1536Mi");
     assert.equal(f.replicas, 1);
     // No spec sets an image: each runs the stack's kgents image.
     assert.equal(f.image, "ghcr.io/acme/kgents:staging");
@@ -55,14 +59,19 @@ describe("agents config against specs", () => {
   it("a spec's own image is used as written, its tag overridable", () => {
     const own = { ...specs[1], image: "registry.example:5000/team/forge:2.0.1" };
     const [plain] = planAgents(
-      { imageTag: "staging", deploy: ["F", "L"], overrides: {} },
+      { imageTag: "staging", deploy: ["F", "L"], overrides: {}, ephemeralStorage: AGENT_STORAGE },
       [own, specs[2]],
       "staging",
       REGISTRY,
     );
     assert.equal(plain.image, "registry.example:5000/team/forge:2.0.1");
     const [overridden] = planAgents(
-      { imageTag: "staging", deploy: ["F", "L"], overrides: { F: { imageTag: "2.0.2" } } },
+      {
+        imageTag: "staging",
+        deploy: ["F", "L"],
+        overrides: { F: { imageTag: "2.0.2" } },
+        ephemeralStorage: AGENT_STORAGE,
+      },
       [own, specs[2]],
       "staging",
       REGISTRY,
@@ -72,7 +81,7 @@ describe("agents config against specs", () => {
 
   it("deploys a chosen subset and only counts deployed callers", () => {
     const plan = planAgents(
-      { imageTag: "staging", deploy: ["L", "F"], overrides: {} },
+      { imageTag: "staging", deploy: ["L", "F"], overrides: {}, ephemeralStorage: AGENT_STORAGE },
       specs,
       "staging",
       REGISTRY,
@@ -89,7 +98,12 @@ describe("agents config against specs", () => {
   it("names overrides and deploy entries without a spec, and missing peers", () => {
     assert.deepEqual(
       checkAgentsConfig(
-        { imageTag: "1.0.0", deploy: ["B", "Q", "F"], overrides: { X: { replicas: 2 }, F: {} } },
+        {
+          imageTag: "1.0.0",
+          deploy: ["B", "Q", "F"],
+          overrides: { X: { replicas: 2 }, F: {} },
+          ephemeralStorage: AGENT_STORAGE,
+        },
         specs,
         "production",
       ),
@@ -123,7 +137,12 @@ describe("agents config against specs", () => {
     assert.throws(
       () =>
         planAgents(
-          { imageTag: "staging", deploy: "all", overrides: { X: {} } },
+          {
+            imageTag: "staging",
+            deploy: "all",
+            overrides: { X: {} },
+            ephemeralStorage: AGENT_STORAGE,
+          },
           specs,
           "staging",
           REGISTRY,

@@ -38,8 +38,8 @@ describe("stack config", () => {
     assert.equal(config.logLevel, "debug");
     assert.equal(config.agentSociety.replicas, 1);
     assert.deepEqual(config.agentSociety.resources, {
-      requests: { cpu: "100m", memory: "128Mi" },
-      limits: { cpu: "500m", memory: "256Mi" },
+      requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "128Mi" },
+      limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "512Mi" },
     });
   });
 

@@ -14,7 +14,10 @@ const PRODUCTION: TigerBeetleConfig = {
   imageTag: "0.16.68",
   clusterId: "12345",
   replicaCount: 6,
-  resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } },
+  resources: {
+    requests: { cpu: "2", memory: "8Gi", "ephemeral-storage": "256Mi" },
+    limits: { cpu: "4", memory: "8Gi", "ephemeral-storage": "1Gi" },
+  },
   storage: { className: "", size: "200Gi" },
   development: false,
   seccomp: { type: "unconfined" },
@@ -41,8 +44,8 @@ describe("tigerbeetle config rules (pure)", () => {
 
   it("production: less than 6Gi of memory is refused; exactly 6Gi passes", () => {
     const limits = (memory: string) => ({
-      requests: { cpu: "2", memory },
-      limits: { cpu: "4", memory },
+      requests: { cpu: "2", memory, "ephemeral-storage": "256Mi" },
+      limits: { cpu: "4", memory, "ephemeral-storage": "1Gi" },
     });
     assert.deepEqual(rules("production", { resources: limits("4Gi") }), [
       'resources.limits.memory: expected at least 6Gi per replica in production; given "4Gi"',
@@ -66,8 +69,8 @@ describe("tigerbeetle config rules (pure)", () => {
 
   it("staging allows all of it: 1 replica, cluster 0, 2Gi, --development", () => {
     const resources = {
-      requests: { cpu: "1", memory: "2Gi" },
-      limits: { cpu: "1", memory: "2Gi" },
+      requests: { cpu: "1", memory: "2Gi", "ephemeral-storage": "256Mi" },
+      limits: { cpu: "1", memory: "2Gi", "ephemeral-storage": "1Gi" },
     };
     assert.deepEqual(
       rules("staging", { replicaCount: 1, clusterId: "0", resources, development: true }),
