@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isNonNegativeQuantity, parseQuantity } from "../stacks/quantity";
-import { ComputeResources, genusSchema, replicasSchema } from "../stacks/schema";
+import { ComputeResources, genusSchema, specReplicasSchema } from "../stacks/schema";
 
 /**
  * The frontmatter of an agent spec (`spec/agents/<name>.md`): the single source of truth for
@@ -164,7 +164,7 @@ export function frontmatterSchemaWith(genus: z.ZodType<string>) {
       .optional(),
     /** A full image reference; unset, the stack's kgents image (`SPEC_DEFAULTS`). */
     image: imageSchema.optional(),
-    replicas: replicasSchema.default(SPEC_DEFAULTS.replicas),
+    replicas: specReplicasSchema.default(SPEC_DEFAULTS.replicas),
     resources: specResourcesSchema.prefault({}),
     sidecar: sidecarSchema.prefault(false),
     /** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */

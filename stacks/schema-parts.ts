@@ -12,8 +12,40 @@ const EXAMPLES = {
   storage: '"512Mi" or "2Gi"',
 };
 
+/**
+ * Config values as the Pulumi CLI writes them. `pulumi config set --path` stores an integer as a
+ * number, `true` and `false` as booleans and anything else as text; `--type string` stores digits
+ * as text. Where the meaning is one and the same, the schemas take either form and normalize it
+ * here, once: a quantity given as a number (`cpu: 3`) is the text `"3"`, a count given as digits
+ * (`"3"`) is the number 3, and `"true"`/`"false"` are booleans. Anything else is still refused.
+ */
+const asText = (value: unknown) =>
+  typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+const asCount = (value: unknown) =>
+  typeof value === "string" && /^(0|[1-9][0-9]{0,14})$/.test(value) ? Number(value) : value;
+const asFlag = (value: unknown) => (value === "true" ? true : value === "false" ? false : value);
+
+/** A whole number of something (replicas, seconds, pods), as a number or as digits. */
+export function count(schema: z.ZodNumber) {
+  return z.preprocess(asCount, schema);
+}
+
+/** A boolean, as `true`/`false` or as their text. */
+export function flag() {
+  return z.preprocess(asFlag, z.boolean());
+}
+
+/** Text that may arrive as a number: a quantity (`cpu: 3`). */
+export function textOrNumber<T extends z.ZodType<string>>(schema: T) {
+  return z.preprocess(asText, schema);
+}
+
 const quantity = (what: keyof typeof EXAMPLES) =>
-  z.string().refine(isNonNegativeQuantity, `expected a ${what} quantity such as ${EXAMPLES[what]}`);
+  textOrNumber(
+    z
+      .string()
+      .refine(isNonNegativeQuantity, `expected a ${what} quantity such as ${EXAMPLES[what]}`),
+  );
 
 /** CPU and memory of one container, as agent specs and their overrides give them. */
 export const computeResourcesSchema = z.strictObject({
@@ -41,7 +73,9 @@ function requestsAndLimits<T extends z.ZodRawShape>(dimensions: z.ZodObject<T>) 
     for (const dimension of Object.keys(dimensions.shape)) {
       const request = parseQuantity(requests[dimension]);
       const limit = parseQuantity(limits[dimension]);
-      if (request !== undefined && limit !== undefined && request > limit) {
+      // Only two valid quantities compare; an invalid one has its own problem.
+      if (request === undefined || limit === undefined || request < 0n || limit < 0n) continue;
+      if (request > limit) {
         ctx.addIssue({
           code: "custom",
           path: ["requests", dimension],

@@ -8,6 +8,8 @@ import {
   imageTagSchema,
   resourcesSchema,
   agentStorageSchema,
+  count,
+  flag,
   serviceResourcesSchema,
 } from "./schema-parts";
 import { PINNED_EXPECTATION, isPinned } from "./images";
@@ -56,7 +58,9 @@ export const genusSchema = z
   .regex(GENUS_PATTERN, 'expected a genus: one capital letter A-Z, or "Psi"');
 
 /** Replicas of a stateless service. */
-export const replicasSchema = z.number().int().min(0).max(10);
+/** A replica count, 0 to 10: a number in a spec, a number or digits in config. */
+export const specReplicasSchema = z.number().int().min(0).max(10);
+export const replicasSchema = count(specReplicasSchema);
 
 /** An ILP address (RFC 15): scheme then dot-separated segments. */
 export const ilpAddressSchema = z
@@ -81,9 +85,9 @@ export const agentSocietySchema = z.strictObject({
   /** `ASSET_CODE`, e.g. USD. */
   assetCode: z.string().regex(/^[A-Z]{3,12}$/, 'expected an asset code such as "USD"'),
   /** `ASSET_SCALE`: decimal places of the asset. */
-  assetScale: z.number().int().min(0).max(18),
+  assetScale: count(z.number().int().min(0).max(18)),
   /** `BASE_PRICE_PER_BYTE` in asset units. */
-  basePricePerByte: z.number().int().min(0),
+  basePricePerByte: count(z.number().int().min(0)),
   /** `SUPPORTED_CHAINS`: settlement chains as `<family>:<network>:<chain id>`. */
   supportedChains: z
     .array(
@@ -91,9 +95,9 @@ export const agentSocietySchema = z.strictObject({
     )
     .min(1),
   /** `SETTLEMENT_TIMEOUT` in seconds. */
-  settlementTimeout: z.number().int().min(1),
+  settlementTimeout: count(z.number().int().min(1)),
   /** `INITIAL_DEPOSIT` in asset units. */
-  initialDeposit: z.number().int().min(0),
+  initialDeposit: count(z.number().int().min(0)),
 });
 export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
 
@@ -113,24 +117,26 @@ export const agentRuntimeSchema = z.strictObject({
   /** `BASE_ADDRESS`: the ILP address under which agent-runtime receives packets. */
   baseAddress: ilpAddressSchema,
   /** `BUSINESS_LOGIC_TIMEOUT` in milliseconds: how long a call to agent-society may take. */
-  businessLogicTimeoutMs: z.number().int().min(100).max(120000),
+  businessLogicTimeoutMs: count(z.number().int().min(100).max(120000)),
   /** `SPSP_ENABLED`. */
-  spspEnabled: z.boolean(),
+  spspEnabled: flag(),
   /** `SESSION_TTL_MS`. */
-  sessionTtlMs: z.number().int().min(1000),
+  sessionTtlMs: count(z.number().int().min(1000)),
   /**
    * `CONNECTOR_BTP_MAX_RETRIES`: how often agent-runtime's BTP client retries the connector,
    * waiting 1 s, 2 s, 4 s, ... (the default 5 gives up after about 31 s). agent-runtime starts
    * before the connector, and Pulumi waits up to 10 minutes for the connector to become ready,
    * so the retries must outlast that: at least 10 (about 17 minutes, `btpRetryWindowSeconds`).
    */
-  btpMaxRetries: z
-    .number()
-    .int()
-    .min(MIN_BTP_RETRIES, {
-      error: `expected at least ${MIN_BTP_RETRIES}, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it)`,
-    })
-    .max(20),
+  btpMaxRetries: count(
+    z
+      .number()
+      .int()
+      .min(MIN_BTP_RETRIES, {
+        error: `expected at least ${MIN_BTP_RETRIES}, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it)`,
+      })
+      .max(20),
+  ),
 });
 
 /** Seconds agent-runtime keeps retrying the connector: 1 + 2 + 4 + ... over `retries` tries. */
@@ -150,7 +156,7 @@ export const connectorSchema = z.strictObject({
   /** `SETTLEMENT_PREFERENCE`: the chain family settlement would use. */
   settlementPreference: z.enum(["evm"]),
   /** `SETTLEMENT_THRESHOLD` in asset units. */
-  settlementThreshold: z.number().int().min(0),
+  settlementThreshold: count(z.number().int().min(0)),
 });
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
@@ -194,7 +200,7 @@ export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
 export const budgetSchema = z.strictObject({
   requests: containerResourcesSchema,
   limits: containerResourcesSchema,
-  pods: z.number().int().min(0).max(10000),
+  pods: count(z.number().int().min(0).max(10000)),
 });
 export type Budget = z.infer<typeof budgetSchema>;
 

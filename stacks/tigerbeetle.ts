@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { imageTagSchema, resourcesSchema } from "./schema-parts";
+import { count, flag, imageTagSchema, resourcesSchema } from "./schema-parts";
 import { parseQuantity, toBytes } from "./quantity";
 
 /**
@@ -58,12 +58,24 @@ export const tigerbeetleSchema = z.strictObject({
   /** Tag of `ghcr.io/tigerbeetle/tigerbeetle`. */
   imageTag: imageTagSchema,
   /** `--cluster`: a 128-bit unsigned integer in decimal. Fixed at format time. */
-  clusterId: z
-    .string()
-    .regex(/^(0|[1-9][0-9]*)$/, 'expected a decimal cluster ID such as "1"')
-    .refine((id) => !/^[0-9]+$/.test(id) || BigInt(id) <= U128_MAX, "expected at most 2^128-1"),
+  clusterId: z.preprocess(
+    // `pulumi config set --path` stores digits as a number; one that large is not read exactly.
+    (value) =>
+      typeof value === "number" && Number.isSafeInteger(value) && value >= 0
+        ? String(value)
+        : value,
+    z
+      .string({
+        error: (issue) =>
+          typeof issue.input === "number"
+            ? "expected the cluster ID as text: a number this large is not read exactly; set it with pulumi config set --path --type string tigerbeetle.clusterId <id>"
+            : undefined,
+      })
+      .regex(/^(0|[1-9][0-9]*)$/, 'expected a decimal cluster ID such as "1"')
+      .refine((id) => !/^[0-9]+$/.test(id) || BigInt(id) <= U128_MAX, "expected at most 2^128-1"),
+  ),
   /** `--replica-count`: 1 to 6. Fixed at format time. */
-  replicaCount: z.number().int().min(1).max(MAX_REPLICAS),
+  replicaCount: count(z.number().int().min(1).max(MAX_REPLICAS)),
   resources: resourcesSchema,
   storage: z.strictObject({
     /** StorageClass of the data volumes; "" uses the cluster default. */
@@ -74,7 +86,7 @@ export const tigerbeetleSchema = z.strictObject({
       .refine((s) => (parseQuantity(s) ?? 0n) > 0n, 'expected a size such as "100Gi"'),
   }),
   /** `--development` on every replica (all or none); refused in production. */
-  development: z.boolean(),
+  development: flag(),
   /** io_uring-capable seccomp profile for TigerBeetle and connector pods. */
   seccomp: ioUringSeccompSchema,
   /**
@@ -93,7 +105,7 @@ export const tigerbeetleSchema = z.strictObject({
    * starts. Replica pods never format: a data file missing later is rebuilt with
    * `tigerbeetle recover`. See the README, "TigerBeetle: bootstrap".
    */
-  bootstrap: z.boolean(),
+  bootstrap: flag(),
 });
 export type TigerBeetleConfig = z.infer<typeof tigerbeetleSchema>;
 

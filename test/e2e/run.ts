@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
+import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
 import { DESTROY_GUARD_TYPE } from "../../components/destroy-guard";
@@ -239,6 +240,11 @@ function typeAndName(urn: string): string {
   return `${types.split("$").pop()!}::${name}`;
 }
 
+/** A nested field of plain data. */
+function at(value: unknown, ...keys: string[]): unknown {
+  return keys.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
+}
+
 /** Pulumi's `--path` config set, the ordinary way to change one field. */
 async function setPath(stackName: StackName, key: string, value: string): Promise<void> {
   await stacks.get(stackName)!.setConfig(key, { value }, true);
@@ -387,6 +393,38 @@ async function main(): Promise<void> {
       },
     );
   }
+
+  await check(
+    "staging: values set with pulumi config set --path (numbers, booleans) are taken for what they mean",
+    async () => {
+      // Each equal to what staging runs with, so that the preview has nothing to change.
+      const values: [string, string][] = [
+        ["agent-platform:tigerbeetle.resources.limits.cpu", "2"],
+        ["agent-platform:tigerbeetle.development", "true"],
+        ["agent-platform:agentSociety.replicas", "1"],
+        ["agent-platform:budgets.agents.pods", "15"],
+      ];
+      for (const [key, value] of values) await setPath("staging", key, value);
+      const file = parse(fs.readFileSync(path.join(workspace, "Pulumi.staging.yaml"), "utf8")) as {
+        config: Record<string, Record<string, unknown>>;
+      };
+      const stored = {
+        cpu: at(file.config["agent-platform:tigerbeetle"], "resources", "limits", "cpu"),
+        development: at(file.config["agent-platform:tigerbeetle"], "development"),
+        replicas: at(file.config["agent-platform:agentSociety"], "replicas"),
+        pods: at(file.config["agent-platform:budgets"], "agents", "pods"),
+      };
+      expectEqual(
+        stored,
+        { cpu: 2, development: true, replicas: 1, pods: 15 },
+        "what the CLI stored",
+      );
+      const run = await engine("staging", "preview-config-path", (s, out) =>
+        s.preview({ ...out, expectNoChanges: true }),
+      );
+      expect(run.ok, failureOf(run));
+    },
+  );
 
   await check(
     "staging: a change to one agent spec previews as exactly that agent's objects changing",

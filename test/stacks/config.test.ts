@@ -122,6 +122,57 @@ describe("stack config", () => {
     ]);
   });
 
+  it("takes values as `pulumi config set --path` stores them, normalized once", () => {
+    // The CLI stores an integer as a number, true/false as booleans, anything else as text, and
+    // with --type string digits as text (npm run test:e2e sets these through the CLI itself).
+    const config = loadStackConfig(
+      stagingRaw((v) => {
+        v.tigerbeetle = JSON.stringify({
+          clusterId: 48151623420815,
+          replicaCount: "3",
+          development: "true",
+          resources: { limits: { cpu: 3 }, requests: { cpu: "0.5", "ephemeral-storage": 256 } },
+        });
+        v.agentRuntime = JSON.stringify({ btpMaxRetries: "12", spspEnabled: "false" });
+        v.budgets = JSON.stringify({ agents: { pods: "15", limits: { cpu: 4 } } });
+      }),
+    );
+    assert.equal(config.tigerbeetle.clusterId, "48151623420815");
+    assert.equal(config.tigerbeetle.replicaCount, 3);
+    assert.equal(config.tigerbeetle.development, true);
+    assert.equal(config.tigerbeetle.resources.limits.cpu, "3");
+    assert.equal(config.tigerbeetle.resources.requests.cpu, "0.5");
+    assert.equal(config.tigerbeetle.resources.requests["ephemeral-storage"], "256");
+    assert.equal(config.agentRuntime.btpMaxRetries, 12);
+    assert.equal(config.agentRuntime.spspEnabled, false);
+    assert.equal(config.budgets.agents.pods, 15);
+    assert.equal(config.budgets.agents.limits.cpu, "4");
+  });
+
+  it("still refuses what the CLI's forms do not make right", () => {
+    assert.deepEqual(
+      refusal(
+        stagingRaw((v) => {
+          v.tigerbeetle = JSON.stringify({
+            clusterId: 2 ** 60,
+            replicaCount: "three",
+            development: "yes",
+            resources: { limits: { cpu: -1 } },
+          });
+          v.agentRuntime = JSON.stringify({ btpMaxRetries: "1.5" });
+        }),
+      ),
+      [
+        // 2^60 as JSON gives the nearest double; the message shows what was read.
+        "Pulumi.staging.yaml: agent-platform:tigerbeetle.clusterId: expected the cluster ID as text: a number this large is not read exactly; set it with pulumi config set --path --type string tigerbeetle.clusterId <id>; given 1152921504606847000",
+        'Pulumi.staging.yaml: agent-platform:tigerbeetle.replicaCount: expected number; given "three"',
+        'Pulumi.staging.yaml: agent-platform:tigerbeetle.resources.limits.cpu: expected a CPU quantity such as "250m" or "0.5"; given "-1"',
+        'Pulumi.staging.yaml: agent-platform:tigerbeetle.development: expected boolean; given "yes"',
+        'Pulumi.staging.yaml: agent-platform:agentRuntime.btpMaxRetries: expected number; given "1.5"',
+      ],
+    );
+  });
+
   it("refuses requests above limits", () => {
     const problems = refusal(
       stagingRaw(

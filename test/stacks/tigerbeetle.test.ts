@@ -95,7 +95,10 @@ describe("tigerbeetle config rules (pure)", () => {
     assert.equal(parse({ clusterId: "340282366920938463463374607431768211456" }), false);
     assert.equal(parse({ clusterId: "0x10" }), false);
     assert.equal(parse({ clusterId: "007" }), false);
-    assert.equal(parse({ clusterId: 5 }), false);
+    // A number, as `pulumi config set --path` stores digits: exact when safe, refused when not.
+    assert.equal(parse({ clusterId: 5 }), true);
+    assert.equal(parse({ clusterId: 2 ** 53 }), false);
+    assert.equal(parse({ clusterId: -1 }), false);
     assert.equal(
       parse({ seccomp: { type: "localhost", localhostProfile: "profiles/tb.json" } }),
       true,
