@@ -37,6 +37,11 @@ export interface SpecCheck {
   /** Specs that parsed, sorted by file name (also when other files have problems). */
   readonly specs: AgentSpec[];
   readonly problems: Problem[];
+  /**
+   * The genera of specs that have problems of their own but name a valid genus: they exist, so a
+   * peer or an override that names them is not "unknown" (their own problems say what is wrong).
+   */
+  readonly flawedGenera: string[];
 }
 
 /**
@@ -61,6 +66,7 @@ export function checkAgentSpecs(
   } catch {
     return {
       specs: [],
+      flawedGenera: [],
       problems: [
         {
           source: displayPath(dir),
@@ -72,14 +78,16 @@ export function checkAgentSpecs(
   }
 
   const specs: AgentSpec[] = [];
+  const flawedGenera: string[] = [];
   for (const file of files) {
     const content = readSpecFile(file, problems);
     if (content === undefined) continue;
-    const spec = parseSpecFile(file, content, problems, schema);
+    const { spec, genus } = parseSpecFile(file, content, problems, schema);
     if (spec !== undefined) specs.push(spec);
+    else if (genus !== undefined) flawedGenera.push(genus);
   }
-  problems.push(...crossCheck(specs));
-  return { specs, problems };
+  problems.push(...crossCheck(specs, flawedGenera));
+  return { specs, problems, flawedGenera };
 }
 
 /** Like `checkAgentSpecs`, but throws `InvalidInputError` listing every problem. */
@@ -135,18 +143,21 @@ function readSpecFile(file: string, problems: Problem[]): string | undefined {
   }
 }
 
-/** One file: frontmatter present and valid YAML, fields valid, a body that documents it. */
+/**
+ * One file: frontmatter present and valid YAML, fields valid, a body that documents it. Returns the
+ * spec, or, when the file has problems, the genus it names if that one is valid.
+ */
 export function parseSpecFile(
   file: string,
   content: string,
   problems: Problem[],
   schema: typeof frontmatterSchema = frontmatterSchema,
-): AgentSpec | undefined {
+): { spec?: AgentSpec; genus?: string } {
   const source = displayPath(file);
   const parsed = parseFrontmatter(content);
   if (!parsed.ok) {
     problems.push(...parsed.problems.map((p) => ({ source, ...p })));
-    return undefined;
+    return {};
   }
   const result = schema.safeParse(parsed.data, { reportInput: true });
   const fileProblems = result.success
@@ -161,8 +172,11 @@ export function parseSpecFile(
     });
   }
   problems.push(...fileProblems);
-  if (!result.success || fileProblems.length > 0) return undefined;
-  return toAgentSpec(source, result.data, parsed.body);
+  if (!result.success || fileProblems.length > 0) {
+    const genus = (parsed.data as { genus?: unknown } | null)?.genus;
+    return schema.shape.genus.safeParse(genus).success ? { genus: genus as string } : {};
+  }
+  return { spec: toAgentSpec(source, result.data, parsed.body) };
 }
 
 /** The top-level fields a spec may have, for "unknown field" messages. */
@@ -218,9 +232,13 @@ function toProblems(source: string, issue: z.core.$ZodIssue): Problem[] {
 
 /**
  * Rules across files: a genus and a name appear once; every `allowedPeers` entry is the genus
- * of some spec. A pure function over parsed specs.
+ * of some spec (a spec with problems of its own counts: `flawedGenera`). A pure function over
+ * parsed specs.
  */
-export function crossCheck(specs: readonly AgentSpec[]): Problem[] {
+export function crossCheck(
+  specs: readonly AgentSpec[],
+  flawedGenera: readonly string[] = [],
+): Problem[] {
   const problems: Problem[] = [];
   const firstByGenus = new Map<string, AgentSpec>();
   const firstByName = new Map<string, AgentSpec>();
@@ -244,10 +262,10 @@ export function crossCheck(specs: readonly AgentSpec[]): Problem[] {
       });
     }
   }
-  const genera = [...firstByGenus.keys()].sort();
+  const genera = [...new Set([...firstByGenus.keys(), ...flawedGenera])].sort();
   for (const spec of specs) {
     spec.networkPolicy.allowedPeers.forEach((peer, index) => {
-      if (!firstByGenus.has(peer)) {
+      if (!genera.includes(peer)) {
         problems.push({
           source: spec.file,
           path: `networkPolicy.allowedPeers[${index}]`,

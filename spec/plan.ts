@@ -93,21 +93,26 @@ export function withStorage(
   };
 }
 
-/** The cross-check of stack config against specs, as problems. */
+/**
+ * The cross-check of stack config against specs, as problems. It takes what parsed of the
+ * `agents` section (a bad entry elsewhere in it hides nothing here), and the genera of specs that
+ * have problems of their own (`flawedGenera`): they exist, so naming them is not a problem here.
+ */
 export function checkAgentsConfig(
-  config: AgentsConfig,
+  config: Partial<AgentsConfig>,
   specs: readonly AgentSpec[],
   stack: string,
+  flawedGenera: readonly string[] = [],
 ): Problem[] {
   const source = `Pulumi.${stack}.yaml`;
   const byGenus = new Map(specs.map((s) => [s.genus, s]));
-  const known = [...byGenus.keys()].sort();
+  const known = [...new Set([...byGenus.keys(), ...flawedGenera])].sort();
   const allowed = `the genus of an agent with a spec (${known.map((g) => `"${g}"`).join(", ")})`;
   const problems: Problem[] = [];
 
-  if (config.deploy !== "all") {
+  if (config.deploy !== undefined && config.deploy !== "all") {
     config.deploy.forEach((genus, index) => {
-      if (!byGenus.has(genus)) {
+      if (!known.includes(genus)) {
         problems.push({
           source,
           path: `agent-platform:agents.deploy[${index}]`,
@@ -129,8 +134,8 @@ export function checkAgentsConfig(
       }
     }
   }
-  for (const genus of Object.keys(config.overrides)) {
-    if (!byGenus.has(genus)) {
+  for (const genus of Object.keys(config.overrides ?? {})) {
+    if (!known.includes(genus)) {
       problems.push({
         source,
         path: `agent-platform:agents.overrides.${genus}`,

@@ -7,11 +7,14 @@ import {
   RESERVED_OBJECT_KEYS,
   describeValue,
   problemsFromZod,
+  unwrap,
 } from "./problems";
 import {
   ENVIRONMENTS,
   Environment,
+  PartialStackConfig,
   StackConfig,
+  environmentRules,
   stackConfigSchema,
   stackConfigShape,
 } from "./schema";
@@ -197,14 +200,25 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
     });
   }
 
-  const config = withDefaults(plain, raw.stack, source, problems);
+  const { config, partial } = withDefaults(plain, raw.stack, source, problems);
   if (problems.length > 0 || config === undefined) {
-    throw new InvalidInputError(`Invalid config for stack "${raw.stack}"`, problems);
+    throw new InvalidConfigError(`Invalid config for stack "${raw.stack}"`, problems, partial);
   }
   const secrets = Object.fromEntries(
     Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)]),
   ) as LoadedStackConfig["secrets"];
   return { ...config, stack: raw.stack, secrets };
+}
+
+/** Bad stack config: every problem, and what did parse, for the checks across files. */
+export class InvalidConfigError extends InvalidInputError {
+  constructor(
+    title: string,
+    problems: readonly Problem[],
+    readonly partial: PartialStackConfig,
+  ) {
+    super(title, problems);
+  }
 }
 
 /** Pulumi stores structured values as JSON and scalars as plain strings. */
@@ -264,31 +278,69 @@ function environmentOf(
   return undefined;
 }
 
+/**
+ * The config with the environment's defaults, checked whole, then the environment's rules on
+ * whatever parsed: a problem in one field never hides another's, nor keeps a rule from seeing the
+ * fields that are good (`partialParse`). Returns the config when there is no problem, and always
+ * what parsed, for the checks across files (the agents section against the specs).
+ */
 function withDefaults(
   plain: Record<string, unknown>,
   stack: string,
   source: string,
   problems: Problem[],
-): StackConfig | undefined {
+): { config?: StackConfig; partial: PartialStackConfig } {
   const environment = environmentOf(stack, plain.environment, source, problems);
   // Without an environment, the other keys are still checked, against production's (stricter) rules.
   const defaults = ENVIRONMENT_DEFAULTS[environment ?? "production"];
   const merged = deepMerge(defaults, { ...plain, environment: environment ?? plain.environment });
   const result = stackConfigSchema.safeParse(merged, { reportInput: true });
-  if (!result.success) {
-    const issues =
-      environment !== undefined
-        ? result.error.issues
-        : result.error.issues.filter((i) => i.path[0] !== "environment");
-    problems.push(
-      ...problemsFromZod(source, new z.ZodError(issues), {
-        pathPrefix: `${PROJECT}:`,
-        schema: stackConfigSchema,
-      }),
-    );
-    return undefined;
+  const partial = (
+    result.success ? result.data : partialParse(stackConfigSchema, merged) ?? {}
+  ) as PartialStackConfig;
+  const issues = [
+    ...(result.success ? [] : result.error.issues),
+    ...(environment === undefined
+      ? []
+      : environmentRules({ ...partial, environment }).map(
+          (rule): z.core.$ZodIssue => ({ code: "custom", ...rule }) as z.core.$ZodIssue,
+        )),
+  ].filter((i) => environment !== undefined || i.path[0] !== "environment");
+  problems.push(
+    ...problemsFromZod(source, new z.ZodError(issues), {
+      pathPrefix: `${PROJECT}:`,
+      schema: stackConfigSchema,
+    }),
+  );
+  return { config: issues.length === 0 && result.success ? result.data : undefined, partial };
+}
+
+/**
+ * What parses of `value`: all of it when it does, else, for an object, each field that does on its
+ * own (and for a record, each entry whose key and value do), recursively; `undefined` for nothing.
+ */
+export function partialParse(schema: z.ZodType, value: unknown): unknown {
+  const whole = schema.safeParse(value);
+  if (whole.success) return whole.data;
+  const inner = unwrap(schema);
+  if (!isPlainObject(value)) return undefined;
+  const parts: Record<string, unknown> = {};
+  if (inner instanceof z.ZodObject) {
+    for (const [key, field] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+      const part = partialParse(field, value[key]);
+      if (part !== undefined) parts[key] = part;
+    }
+    return parts;
   }
-  return result.data;
+  if (inner instanceof z.ZodRecord) {
+    for (const [key, entry] of Object.entries(value)) {
+      if (!(inner.keyType as z.ZodType).safeParse(key).success) continue;
+      const part = partialParse(inner.valueType as z.ZodType, entry);
+      if (part !== undefined) parts[key] = part;
+    }
+    return parts;
+  }
+  return undefined;
 }
 
 /** Objects merge key by key; arrays and scalars from `override` replace. */

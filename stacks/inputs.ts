@@ -1,7 +1,14 @@
 import { checkAgentSpecs, displayPath, specDirectory } from "../spec/load";
 import { checkAgentsConfig, unpinnedImageProblems } from "../spec/plan";
 import type { AgentSpec } from "../spec/schema";
-import { LoadedStackConfig, RawConfig, loadStackConfig, readPulumiConfig } from "./config";
+import {
+  InvalidConfigError,
+  LoadedStackConfig,
+  RawConfig,
+  loadStackConfig,
+  readPulumiConfig,
+} from "./config";
+import { AgentsConfig, PartialStackConfig, agentsConfigSchema } from "./schema";
 import { InvalidInputError, Problem } from "./problems";
 
 /**
@@ -17,30 +24,38 @@ export function loadInputs(
   const problems: Problem[] = [];
   const titles: string[] = [];
   let config: LoadedStackConfig | undefined;
+  let partial: PartialStackConfig = {};
   try {
     config = loadStackConfig(raw);
+    partial = config;
   } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
+    if (!(error instanceof InvalidConfigError)) throw error;
     problems.push(...error.problems);
     titles.push(error.title);
+    partial = error.partial;
   }
   const check = checkAgentSpecs(specDir);
   if (check.problems.length > 0) {
     problems.push(...check.problems);
     titles.push(`Invalid agent specs in ${displayPath(specDir)}`);
-  } else if (config !== undefined) {
-    // Only against a complete set of specs: a spec that failed to parse is not "unknown".
-    const agentProblems = [
-      ...checkAgentsConfig(config.agents, check.specs, raw.stack),
-      ...(config.environment === "production"
-        ? unpinnedImageProblems(config.agents, check.specs)
-        : []),
-    ];
-    if (agentProblems.length > 0) {
-      problems.push(...agentProblems);
-      titles.push(`Invalid agents config for stack "${raw.stack}"`);
-    }
+  }
+  // Against whatever parsed of both: a spec with problems of its own still exists, and what is
+  // wrong in one file never hides what is wrong in the other.
+  const agentProblems = [
+    ...checkAgentsConfig(partial.agents ?? {}, check.specs, raw.stack, check.flawedGenera),
+    ...(partial.environment === "production" && isComplete(partial.agents)
+      ? unpinnedImageProblems(partial.agents, check.specs)
+      : []),
+  ];
+  if (agentProblems.length > 0) {
+    problems.push(...agentProblems);
+    titles.push(`Invalid agents config for stack "${raw.stack}"`);
   }
   if (problems.length > 0) throw new InvalidInputError(titles.join("; "), problems);
   return { config: config!, specs: check.specs };
+}
+
+/** Whether the `agents` section parsed whole (what `unpinnedImageProblems` reads). */
+function isComplete(agents: Partial<AgentsConfig> | undefined): agents is AgentsConfig {
+  return agentsConfigSchema.safeParse(agents).success;
 }

@@ -238,19 +238,30 @@ export const stackConfigShape = {
   budgets: budgetsConfigSchema,
 };
 
-/** Cross-field rules that depend on the environment; each section adds its pure rule function. */
-export const stackConfigSchema = z.strictObject(stackConfigShape).superRefine((config, ctx) => {
-  for (const issue of imageTagRules(config)) ctx.addIssue({ code: "custom", ...issue });
-  for (const issue of tigerbeetleRules(config.environment, config.tigerbeetle)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["tigerbeetle", ...issue.path],
-      input: issue.input,
-      message: issue.message,
-    });
-  }
-});
+/** Every key a stack can set, as one object: what `StackConfig` is. */
+export const stackConfigSchema = z.strictObject(stackConfigShape);
 export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** What parsed of a stack's config: whole sections, or the fields of a section that did. */
+export type PartialStackConfig = { [K in keyof StackConfig]?: Partial<StackConfig[K]> };
+
+/**
+ * Cross-field rules that depend on the environment, on whatever parsed: a rule runs when the
+ * fields it reads are valid, whatever is wrong elsewhere, so that one run reports every problem
+ * that can be known. Each section adds its pure rule function.
+ */
+export function environmentRules(
+  config: PartialStackConfig,
+): { path: PropertyKey[]; input: unknown; message: string }[] {
+  const tigerbeetle =
+    config.environment === undefined || config.tigerbeetle === undefined
+      ? []
+      : tigerbeetleRules(config.environment, config.tigerbeetle).map((issue) => ({
+          ...issue,
+          path: ["tigerbeetle", ...issue.path],
+        }));
+  return [...imageTagRules(config), ...tigerbeetle];
+}
 
 /**
  * Production runs only pinned images (`isPinned`: a release version or a digest): every platform
@@ -258,19 +269,16 @@ export type StackConfig = z.infer<typeof stackConfigSchema>;
  * the rendered containers again at preview.)
  */
 export function imageTagRules(
-  config: Pick<
-    StackConfig,
-    "environment" | "agentSociety" | "agentRuntime" | "connector" | "tigerbeetle" | "agents"
-  >,
+  config: PartialStackConfig,
 ): { path: PropertyKey[]; input: string; message: string }[] {
   if (config.environment !== "production") return [];
   const tags: [PropertyKey[], string | undefined][] = [
-    [["agentSociety", "imageTag"], config.agentSociety.imageTag],
-    [["agentRuntime", "imageTag"], config.agentRuntime.imageTag],
-    [["connector", "imageTag"], config.connector.imageTag],
-    [["tigerbeetle", "imageTag"], config.tigerbeetle.imageTag],
-    [["agents", "imageTag"], config.agents.imageTag],
-    ...Object.entries(config.agents.overrides).map(
+    [["agentSociety", "imageTag"], config.agentSociety?.imageTag],
+    [["agentRuntime", "imageTag"], config.agentRuntime?.imageTag],
+    [["connector", "imageTag"], config.connector?.imageTag],
+    [["tigerbeetle", "imageTag"], config.tigerbeetle?.imageTag],
+    [["agents", "imageTag"], config.agents?.imageTag],
+    ...Object.entries(config.agents?.overrides ?? {}).map(
       ([genus, o]): [PropertyKey[], string | undefined] => [
         ["agents", "overrides", genus, "imageTag"],
         o.imageTag,

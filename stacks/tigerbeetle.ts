@@ -119,19 +119,26 @@ export interface RuleIssue {
   readonly message: string;
 }
 
-/** The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. */
-export function tigerbeetleRules(environment: string, tb: TigerBeetleConfig): RuleIssue[] {
+/**
+ * The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. It
+ * takes what parsed of the section: each rule runs when the field it reads is there.
+ */
+export function tigerbeetleRules(
+  environment: string,
+  tb: Partial<TigerBeetleConfig>,
+): RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const limit = parseQuantity(tb.resources.limits.memory);
-  if (limit !== undefined && limit < parseQuantity(MIN_MEMORY)!) {
+  const memoryText = tb.resources?.limits?.memory;
+  const memory = memoryText === undefined ? undefined : parseQuantity(memoryText);
+  if (memory !== undefined && memory < parseQuantity(MIN_MEMORY)!) {
     issues.push({
       path: ["resources", "limits", "memory"],
-      input: tb.resources.limits.memory,
+      input: memoryText,
       message: `expected at least ${MIN_MEMORY} per replica (--cache-grid takes at least 256MiB, and TigerBeetle needs as much again beside it)`,
     });
   }
   if (environment !== "production") return issues;
-  if (tb.replicaCount < 3) {
+  if (tb.replicaCount !== undefined && tb.replicaCount < 3) {
     issues.push({
       path: ["replicaCount"],
       input: tb.replicaCount,
@@ -145,15 +152,14 @@ export function tigerbeetleRules(environment: string, tb: TigerBeetleConfig): Ru
       message: "expected a cluster ID other than 0 in production (0 is reserved for testing)",
     });
   }
-  const memory = parseQuantity(tb.resources.limits.memory);
   if (memory !== undefined && memory < parseQuantity(PRODUCTION_MIN_MEMORY)!) {
     issues.push({
       path: ["resources", "limits", "memory"],
-      input: tb.resources.limits.memory,
+      input: memoryText,
       message: `expected at least ${PRODUCTION_MIN_MEMORY} per replica in production`,
     });
   }
-  if (tb.development) {
+  if (tb.development === true) {
     issues.push({
       path: ["development"],
       input: tb.development,

@@ -191,8 +191,9 @@ describe("stack config: careless and hostile input", () => {
       [
         'Pulumi.staging.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
         'l.md: replicas: expected number; given "eleven"',
-        'b.md: networkPolicy.allowedPeers[0]: expected the genus of an agent with a spec ("B"); given "Q"',
-        'b.md: networkPolicy.allowedPeers[1]: expected the genus of an agent with a spec ("B"); given "R"',
+        // L has a spec, with a problem of its own: it is a genus that exists.
+        'b.md: networkPolicy.allowedPeers[0]: expected the genus of an agent with a spec ("B", "L"); given "Q"',
+        'b.md: networkPolicy.allowedPeers[1]: expected the genus of an agent with a spec ("B", "L"); given "R"',
       ],
     );
     // With valid specs, unknown genera in overrides are listed together too.
@@ -204,6 +205,50 @@ describe("stack config: careless and hostile input", () => {
       [
         'Pulumi.staging.yaml: agent-platform:agents.overrides.Q: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "Q"',
         'Pulumi.staging.yaml: agent-platform:agents.overrides.R: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "R"',
+      ],
+    );
+  });
+});
+
+describe("every problem at once", () => {
+  it("a production stack file that breaks every rule gets every problem, schema and rules alike", () => {
+    const production = raw("production", (v) => {
+      v.logLevel = "loud";
+      v.agentSociety = JSON.stringify({ imageTag: "latest", replicas: -1 });
+      v.agentRuntime = JSON.stringify({ imageTag: "1.0.0", btpMaxRetries: 3 });
+      v.tigerbeetle = JSON.stringify({ clusterId: "0", replicaCount: 2, development: "maybe" });
+      v.agents = JSON.stringify({
+        imageTag: "1.0.0",
+        overrides: { b: {}, Q: {}, L: { replicas: 3 } },
+      });
+    });
+    assert.deepEqual(
+      problems(() => loadInputs(production, DEFAULT_SPEC_DIR)),
+      [
+        'Pulumi.production.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
+        "Pulumi.production.yaml: agent-platform:agentSociety.replicas: expected >= 0; given -1",
+        'Pulumi.production.yaml: agent-platform:tigerbeetle.development: expected boolean; given "maybe"',
+        "Pulumi.production.yaml: agent-platform:agentRuntime.btpMaxRetries: expected at least 10, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it); given 3",
+        'Pulumi.production.yaml: agent-platform:agents.overrides.b: expected a genus: one capital letter A-Z, or "Psi"; given the key "b"',
+        'Pulumi.production.yaml: agent-platform:agentSociety.imageTag: expected a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production (a tag that is not a release version can be moved to another image); given "latest"',
+        "Pulumi.production.yaml: agent-platform:tigerbeetle.replicaCount: expected at least 3 replicas in production (6 over three zones recommended); given 2",
+        'Pulumi.production.yaml: agent-platform:tigerbeetle.clusterId: expected a cluster ID other than 0 in production (0 is reserved for testing); given "0"',
+        'Pulumi.production.yaml: agent-platform:agents.overrides.Q: expected the genus of an agent with a spec ("B", "F", "L", "Psi", "U"); given "Q"',
+      ],
+    );
+  });
+
+  it("one typo in a spec reads as one problem, not one more for each agent that calls it", () => {
+    const dir = specDir({
+      "b.md": spec("genus: B\nnetworkPolicy: { allowedPeers: [L] }"),
+      "f.md": spec("genus: F\nnetworkPolicy: { allowedPeers: [L] }"),
+      "l.md": spec("genus: L\nreplica: 2"),
+      "psi.md": spec("genus: Psi\nnetworkPolicy: { allowedPeers: [L] }"),
+    });
+    assert.deepEqual(
+      problems(() => loadInputs(raw("staging"), dir)).map((p) => p.replace(/^.*\/(\w+\.md)/, "$1")),
+      [
+        "l.md: replica: unknown field; allowed fields: genus, name, image, replicas, resources, sidecar, entrypoint, config, networkPolicy; given 2",
       ],
     );
   });
