@@ -296,7 +296,7 @@ function withDefaults(
   const merged = deepMerge(defaults, { ...plain, environment: environment ?? plain.environment });
   const result = stackConfigSchema.safeParse(merged, { reportInput: true });
   const partial = (
-    result.success ? result.data : partialParse(stackConfigSchema, merged) ?? {}
+    result.success ? result.data : (partialParse(stackConfigSchema, merged) ?? {})
   ) as PartialStackConfig;
   const issues = [
     ...(result.success ? [] : result.error.issues),

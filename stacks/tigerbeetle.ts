@@ -123,10 +123,7 @@ export interface RuleIssue {
  * The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. It
  * takes what parsed of the section: each rule runs when the field it reads is there.
  */
-export function tigerbeetleRules(
-  environment: string,
-  tb: Partial<TigerBeetleConfig>,
-): RuleIssue[] {
+export function tigerbeetleRules(environment: string, tb: Partial<TigerBeetleConfig>): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const memoryText = tb.resources?.limits?.memory;
   const memory = memoryText === undefined ? undefined : parseQuantity(memoryText);
