@@ -1,17 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TigerBeetle } from "./components/tigerbeetle";
 import { DESTROY_GUARD_NAME, DestroyGuard } from "./components/destroy-guard";
-import { checkAgentObjectSizes } from "./components/agent";
 import { deployKgents } from "./components/kgents";
 import { PlatformService, ServiceOutputs } from "./components/platform-service";
-import { checkBudgets } from "./spec/budget";
-import { planAgents } from "./spec/plan";
-import { STATELESS, StatelessKey, WORKLOADS, buildTopology } from "./stacks/catalog";
-import { IMAGE_REGISTRY_UNSET_WARNING } from "./stacks/config";
-import { IMAGE_REGISTRY_UNSET } from "./stacks/images";
-import { loadInputs } from "./stacks/inputs";
+import { preflight } from "./components/preflight";
+import { STATELESS, StatelessKey, WORKLOADS } from "./stacks/catalog";
+import { imageRegistryUnsetWarning } from "./stacks/config";
 import { OUTPUTS_SCHEMA_VERSION, OutputsOf, StackOutputs } from "./stacks/outputs";
-import { InvalidInputError } from "./stacks/problems";
 
 /**
  * The stack: validates all config first (nothing is registered when any of it is wrong), then
@@ -19,20 +14,10 @@ import { InvalidInputError } from "./stacks/problems";
  * calls this function and exports what it returns.
  */
 export = async function main() {
-  const { config, specs } = loadInputs();
-  const topology = buildTopology(config);
-  // Unset only in a preview (`pulumi up` refuses, stacks/config.ts): shown, never deployed.
-  const imageRegistry = config.imageRegistry ?? IMAGE_REGISTRY_UNSET;
-  if (config.imageRegistry === undefined) void pulumi.log.warn(IMAGE_REGISTRY_UNSET_WARNING);
-  const agentPlan = planAgents(config.agents, specs, config.stack, imageRegistry);
-  // A plan that does not fit its namespace's budget stops here, before any resource exists.
-  const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
-  const oversized = checkAgentObjectSizes({
-    environment: config.environment,
-    topology,
-    agents: agentPlan,
-  });
-  if (oversized.length > 0) throw new InvalidInputError("Agent objects too large", oversized);
+  const { config, topology, imageRegistry, agentPlan, budgets } = preflight();
+  if (config.imageRegistry === undefined) {
+    void pulumi.log.warn(imageRegistryUnsetWarning(config.stack));
+  }
 
   const tigerbeetle = new TigerBeetle("tigerbeetle", {
     environment: config.environment,

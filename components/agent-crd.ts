@@ -13,10 +13,12 @@ export const AGENT_KIND = "Agent";
 
 /** The spec loader checks the same pattern, so the API server never refuses what it accepted. */
 const quantity: JSONSchemaProps = { type: "string", pattern: AGENT_QUANTITY_PATTERN.source };
+// Every field the stack writes is declared: server-side apply refuses a field a structural
+// schema does not declare (it does not prune it, as a plain create would).
 const compute: JSONSchemaProps = {
   type: "object",
   required: ["cpu", "memory"],
-  properties: { cpu: quantity, memory: quantity },
+  properties: { cpu: quantity, memory: quantity, "ephemeral-storage": quantity },
 };
 const resources: JSONSchemaProps = {
   type: "object",

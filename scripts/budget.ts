@@ -8,10 +8,9 @@
  * A plan over budget prints the table (its `free` column negative where it is over), then the
  * program's refusal, and exits 1.
  */
-import { parseArgs } from "util";
 import type { BudgetFigures } from "../spec/budget";
 import { DIMENSIONS, OverBudgetError } from "../spec/budget";
-import { UsageError, runCli } from "./cli";
+import { UsageError, parseOptions, runCli } from "./cli";
 import { renderStack } from "./render-lib";
 
 /** Rows as a fixed-width table, first row the header. */
@@ -71,13 +70,12 @@ export function budgetReport(budgets: readonly BudgetFigures[]): string {
 
 if (require.main === module) {
   runCli(async () => {
-    const { values } = parseArgs({
-      options: { stack: { type: "string" }, json: { type: "boolean", default: false } },
-      strict: true,
+    const usage = "usage: npm run budget -- --stack <staging|production> [--json]";
+    const values = parseOptions("budget", usage, {
+      stack: { type: "string" },
+      json: { type: "boolean", default: false },
     });
-    if (values.stack === undefined) {
-      throw new UsageError("usage: npm run budget -- --stack <staging|production> [--json]");
-    }
+    if (values.stack === undefined) throw new UsageError(usage);
     const show = (budgets: readonly BudgetFigures[]) =>
       console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
     try {
@@ -88,5 +86,5 @@ if (require.main === module) {
       if (error instanceof OverBudgetError) show(error.figures);
       throw error;
     }
-  });
+  }, { consequence: "nothing was written" });
 }

@@ -110,11 +110,14 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(plain, null, 2));
 }
 
-runCli(main, (error) => {
-  if (error instanceof EngineFailed) return error.code;
-  if (error instanceof StepFailed) {
-    console.error(`[local] ${error.message}`);
-    return 1;
-  }
-  return undefined;
+runCli(main, {
+  consequence: "nothing was deployed",
+  exitCodeOf: (error) => {
+    if (error instanceof EngineFailed) return error.code;
+    if (error instanceof StepFailed) {
+      console.error(`[local] ${error.message}`);
+      return 1;
+    }
+    return undefined;
+  },
 });

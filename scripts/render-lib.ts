@@ -1,4 +1,5 @@
-import { dump } from "js-yaml";
+import { DEFAULT_SCHEMA, Type, dump } from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { Manifest, ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
 import { readStackFile } from "./stack-file";
@@ -12,8 +13,8 @@ export interface Rendered {
   readonly manifests: Manifest[];
   /** Stack outputs, secrets redacted, as `pulumi stack output --json` prints them. */
   readonly outputs: Record<string, unknown>;
-  /** Secret keys that had no readable value and were stood in for. */
-  readonly placeholders: string[];
+  /** Secret keys that had no readable value and were stood in for (not set, or encrypted). */
+  readonly placeholders: { readonly key: string; readonly encrypted: boolean }[];
   /** What `pulumi destroy` leaves in the cluster (`retainOnDelete`), as `kind namespace/name`. */
   readonly kept: string[];
   /** Warnings the program logged (`pulumi.log.warn`), as `pulumi preview` would show them. */
@@ -148,10 +149,44 @@ function toManifest(resource: RecordedResource): Manifest {
 }
 
 /**
- * Multi-document YAML, the same bytes for the same objects. js-yaml quotes every string that a
- * YAML 1.1 reader such as kubectl's would take for something else (`"on"`, `"yes"`, `"12:30"`),
- * and writes a thousand agents in a fraction of the time the `yaml` package takes.
+ * Whether a YAML reader would take the plain scalar `text` for anything but that string: a YAML
+ * 1.1 reader such as kubectl's (`on`, `y`, `1_000`, `0x_1F`, `12:30`, `010`, `2001-12-14`) or a
+ * YAML 1.2 one (`0o17`, `1e3`). Only strings that start like a number, a boolean, null or a date
+ * can be, so the others are not parsed.
+ */
+export function readsAsOtherThanText(text: string): boolean {
+  if (!/^[-+.0-9~=<eEnNyYoOtTfF]/.test(text)) return false;
+  for (const version of ["1.1", "1.2"] as const) {
+    try {
+      if (parseYaml(text, { version }) !== text) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * js-yaml quotes a string when one of its schema's implicit types resolves it; this type resolves
+ * exactly the strings another reader would misread (`readsAsOtherThanText`), and never constructs
+ * or represents a value.
+ */
+const MISREAD = new Type("tag:agent-platform.io,2026:misread", {
+  kind: "scalar",
+  resolve: (data: string) => readsAsOtherThanText(data),
+  construct: (data: string) => data,
+  instanceOf: class Never {},
+});
+const WRITE_SCHEMA = DEFAULT_SCHEMA.extend({ implicit: [MISREAD] });
+
+/**
+ * Multi-document YAML, the same bytes for the same objects. Every string that a YAML 1.1 reader
+ * such as kubectl's, or a YAML 1.2 one, would take for something else is quoted (`"on"`,
+ * `"1_000"`, `"12:30"`), so each value reads back as written; js-yaml writes a thousand agents in
+ * a fraction of the time the `yaml` package takes.
  */
 export function toYaml(manifests: readonly Manifest[]): string {
-  return manifests.map((m) => `---\n${dump(m, { lineWidth: -1, noRefs: true })}`).join("");
+  return manifests
+    .map((m) => `---\n${dump(m, { lineWidth: -1, noRefs: true, schema: WRITE_SCHEMA })}`)
+    .join("");
 }

@@ -9,18 +9,18 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { renderStack, toYaml } from "./render-lib";
 import { ROOT, checkStackName } from "./stack-file";
-import { UsageError, runCli } from "./cli";
+import { UsageError, parseOptions, runCli } from "./cli";
+
+const USAGE = "usage: npm run render -- --stack <staging|production> [--out DIR]";
 
 runCli(async () => {
-  const { values } = parseArgs({
-    options: { stack: { type: "string" }, out: { type: "string" } },
-    strict: true,
+  const values = parseOptions("render", USAGE, {
+    stack: { type: "string" },
+    out: { type: "string" },
   });
-  if (values.stack === undefined)
-    throw new UsageError("usage: npm run render -- --stack <staging|production> [--out DIR]");
+  if (values.stack === undefined) throw new UsageError(USAGE);
   const stack = checkStackName(values.stack);
   const out = path.resolve(values.out ?? path.join(ROOT, "dist", stack));
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) {
@@ -44,10 +44,14 @@ runCli(async () => {
   fs.writeFileSync(path.join(out, "kept.txt"), rendered.kept.map((line) => `${line}\n`).join(""));
 
   for (const warning of rendered.warnings) console.error(`warning: ${warning}`);
-  for (const key of rendered.placeholders) {
-    console.error(`note: secret "${key}" is not readable offline; rendered as [secret]`);
+  for (const { key, encrypted } of rendered.placeholders) {
+    console.error(
+      encrypted
+        ? `note: secret "${key}" is encrypted in the stack file, which a render cannot read; rendered as [secret]`
+        : `note: secret "${key}" is not set; rendered as [secret] (pulumi up refuses until it is set)`,
+    );
   }
   console.log(
     `${rendered.manifests.length} objects -> ${path.relative(process.cwd(), out) || "."}/manifests.yaml, outputs.json, kept.txt`,
   );
-});
+}, { consequence: "nothing was written" });

@@ -1,17 +1,48 @@
 /**
- * npm run spec:check [-- --dir DIR]
+ * npm run spec:check [-- --dir DIR] [--stack <staging|production>]
  *
- * Validates the agent specs (`spec/agents/*.md`, or DIR) exactly as the stack does before it
- * registers anything: every problem is listed, and the exit code is 1 when there is any.
- * Meant for a git pre-commit hook and CI (see the README).
+ * Checks the agent specs (`spec/agents/*.md`, or DIR); every problem is listed, and the exit code
+ * is 1 when there is any. Two checks:
+ * - without `--stack`, each spec file on its own and the set of them (fields, types, a body,
+ *   unique genera, peers that exist): what holds for every stack, for a git pre-commit hook;
+ * - with `--stack`, everything `pulumi up` of that stack checks before it registers anything
+ *   (`components/preflight.ts`): its config, the specs against its `agents` section and its
+ *   environment's rules (production runs only pinned images), the budgets and object sizes.
+ *   Secrets are stood in for, as in `npm run render`, since checking never needs them.
  */
-import { parseArgs } from "util";
+import { preflight } from "../components/preflight";
+import { rawConfig } from "../stacks/config";
 import { displayPath, loadAgentSpecs, specDirectory } from "../spec/load";
-import { runCli } from "./cli";
+import { parseOptions, runCli } from "./cli";
+import { checkStackName, readStackFile } from "./stack-file";
 
-runCli(async () => {
-  const { values } = parseArgs({ options: { dir: { type: "string" } }, strict: true });
-  const dir = values.dir ?? specDirectory();
-  const specs = loadAgentSpecs(dir);
-  console.log(`${specs.length} agent specs in ${displayPath(dir)} are valid`);
-});
+const USAGE = "usage: npm run spec:check [-- --dir DIR] [--stack <staging|production>]";
+
+runCli(
+  async () => {
+    const values = parseOptions("spec:check", USAGE, {
+      dir: { type: "string" },
+      stack: { type: "string" },
+    });
+    const dir = values.dir ?? specDirectory();
+    if (values.stack === undefined) {
+      const specs = loadAgentSpecs(dir);
+      console.log(
+        `${specs.length} agent specs in ${displayPath(dir)} are valid (each file; npm run spec:check -- --stack <name> checks them against a stack)`,
+      );
+      return;
+    }
+    const stack = checkStackName(values.stack);
+    const file = readStackFile(stack);
+    const secret = new Set(file.secretKeys);
+    const { agentPlan, config } = preflight(
+      rawConfig(stack, file.config, (key) => secret.has(key), false),
+      dir,
+    );
+    console.log(
+      `${agentPlan.length} agent specs in ${displayPath(dir)} pass everything stack "${stack}" (${config.environment}) checks before it deploys`,
+    );
+  },
+  { consequence: "" },
+);
+

@@ -12,8 +12,8 @@ export interface StackFileConfig {
   /** Values by full key; structured values as JSON, as the CLI passes them. */
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
-  /** Secret keys the render stood a placeholder in for (unset, or encrypted in the file). */
-  readonly placeholders: string[];
+  /** Secret keys the render stood a placeholder in for, and why: not set, or encrypted in the file. */
+  readonly placeholders: { readonly key: string; readonly encrypted: boolean }[];
 }
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -96,11 +96,15 @@ export function readStackFile(stack: string): StackFileConfig {
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  const placeholders: string[] = [];
+  const placeholders: { key: string; encrypted: boolean }[] = [];
+  const encrypted = new Set<string>();
   const knownSecrets = new Set(Object.values(SECRETS).map((s) => `${PROJECT}:${s.key}`));
   for (const [key, value] of Object.entries((top.config ?? {}) as Record<string, unknown>)) {
     if (isSecure(value)) {
-      if (knownSecrets.has(key)) continue; // stands in below
+      if (knownSecrets.has(key)) {
+        encrypted.add(key); // stands in below
+        continue;
+      }
       config[key] = "[secret]";
       secretKeys.push(key);
       continue;
@@ -122,7 +126,7 @@ export function readStackFile(stack: string): StackFileConfig {
     if (fullKey in config) continue; // set in plaintext: the program refuses it, by name
     config[fullKey] = secret.renderPlaceholder;
     secretKeys.push(fullKey);
-    placeholders.push(secret.key);
+    placeholders.push({ key: secret.key, encrypted: encrypted.has(fullKey) });
   }
   return { config, secretKeys, placeholders };
 }

@@ -354,8 +354,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  runCli(
-    () => main(process.argv.slice(2)),
-    (error) => (error instanceof EngineFailed ? error.code : undefined),
-  );
+  runCli(() => main(process.argv.slice(2)), {
+    exitCodeOf: (error) => (error instanceof EngineFailed ? error.code : undefined),
+  });
 }

@@ -47,10 +47,13 @@ export interface RawConfig {
 }
 
 /** What a preview says when `imageRegistry` is not set; `pulumi up` refuses instead. */
-export const IMAGE_REGISTRY_UNSET_WARNING =
-  `imageRegistry is not set: the platform's images are shown under ${IMAGE_REGISTRY_UNSET}, ` +
-  "which cannot be pulled, and `pulumi up` refuses to deploy until it is set: " +
-  "pulumi config set imageRegistry <registry such as ghcr.io/acme>";
+export function imageRegistryUnsetWarning(stack: string): string {
+  return (
+    `imageRegistry is not set: the platform's images are shown under ${IMAGE_REGISTRY_UNSET}, ` +
+    "which cannot be pulled, and `pulumi up` refuses to deploy until it is set: " +
+    `pulumi config set --stack ${stack} imageRegistry <registry such as ghcr.io/acme>`
+  );
+}
 
 /**
  * Provider settings the program cannot work without, and the one value they may have when set:
@@ -71,6 +74,27 @@ export const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
 
 /** Reads the running program's config: the same store `pulumi up` and the mock runtime fill. */
 export function readPulumiConfig(): RawConfig {
+  // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  return rawConfig(
+    pulumi.getStack(),
+    pulumi.runtime.allConfig(),
+    (fullKey) => runtime.isConfigSecret(fullKey),
+    !pulumi.runtime.isDryRun(),
+  );
+}
+
+/**
+ * Config by full key (`agent-platform:logLevel`), as Pulumi hands it to a program, in the form the
+ * checks take: this project's keys without their prefix, every other key by name, and the
+ * provider settings the stack depends on (from the stack file first, else the environment).
+ */
+export function rawConfig(
+  stack: string,
+  all: Readonly<Record<string, string>>,
+  isSecret: (fullKey: string) => boolean,
+  deploying: boolean,
+): RawConfig {
   const prefix = `${PROJECT}:`;
   const values: Record<string, string> = {};
   const otherKeys: string[] = [];
@@ -79,22 +103,13 @@ export function readPulumiConfig(): RawConfig {
     const fromEnvironment = process.env[setting.environment];
     if (fromEnvironment !== undefined) providerSettings[setting.environment] = fromEnvironment;
   }
-  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+  for (const [fullKey, value] of Object.entries(all)) {
     if (fullKey.startsWith(prefix)) values[fullKey.slice(prefix.length)] = value;
     else otherKeys.push(fullKey);
     if (fullKey in REQUIRED_PROVIDER_SETTINGS) providerSettings[fullKey] = value;
   }
-  // isConfigSecret is exported by the SDK's runtime but marked internal in its typings.
-  const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
-  const secretKeys = new Set(Object.keys(values).filter((k) => runtime.isConfigSecret(prefix + k)));
-  return {
-    stack: pulumi.getStack(),
-    values,
-    secretKeys,
-    otherKeys,
-    providerSettings,
-    deploying: !pulumi.runtime.isDryRun(),
-  };
+  const secretKeys = new Set(Object.keys(values).filter((k) => isSecret(prefix + k)));
+  return { stack, values, secretKeys, otherKeys, providerSettings, deploying };
 }
 
 /**

@@ -28,10 +28,19 @@ export class InvalidInputError extends pulumi.RunError {
   }
 }
 
-export function formatProblems(title: string, problems: readonly Problem[]): string {
+/**
+ * Problems as one message: the title, how many, what did not happen because of them (`pulumi up`:
+ * nothing was deployed), and one line each.
+ */
+export function formatProblems(
+  title: string,
+  problems: readonly Problem[],
+  consequence = "nothing was deployed",
+): string {
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
   const lines = problems.map((p) => `  - ${p.source}: ${p.path}: ${p.message}`);
-  return [`${title} (${count}); nothing was deployed:`, ...lines].join("\n");
+  const head = consequence === "" ? `${title} (${count}):` : `${title} (${count}); ${consequence}:`;
+  return [head, ...lines].join("\n");
 }
 
 /**

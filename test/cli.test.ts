@@ -40,7 +40,7 @@ describe("commands: careless and hostile input", function () {
     assert.equal(
       result.stderr,
       [
-        "Invalid agent specs in test/corpus/specs (9 problems); nothing was deployed:",
+        "Invalid agent specs in test/corpus/specs (9 problems):",
         "  - test/corpus/specs/dangling.md: (file): expected a readable spec file; given a path that cannot be read (ENOENT: a link to nothing)",
         "  - test/corpus/specs/dir.md: (file): expected a spec file; given a directory or another kind of entry named *.md",
         "  - test/corpus/specs/duplicate.md: (frontmatter): expected valid YAML; given text that does not parse (a key appears twice in one mapping, line 3 of the file)",
@@ -94,20 +94,20 @@ describe("commands: careless and hostile input", function () {
       [
         "hostile-broken",
         broken,
-        "Cannot read Pulumi.hostile-broken.yaml (1 problem); nothing was deployed:\n" +
+        "Cannot read Pulumi.hostile-broken.yaml (1 problem); nothing was written:\n" +
           "  - Pulumi.hostile-broken.yaml: line 5: expected valid YAML; given text that does not parse (Flow sequence in block collection must be sufficiently indented and end with a ])\n",
       ],
       [
         "hostile-duplicate",
         duplicated,
-        "Cannot read Pulumi.hostile-duplicate.yaml (1 problem); nothing was deployed:\n" +
+        "Cannot read Pulumi.hostile-duplicate.yaml (1 problem); nothing was written:\n" +
           "  - Pulumi.hostile-duplicate.yaml: line 5: expected valid YAML; given text that does not parse (a key appears twice in one mapping)\n",
       ],
     ];
     cases.push([
       "hostile-alias",
       "config:\n  agent-platform:agents: &a [*a]\n",
-      "Cannot read Pulumi.hostile-alias.yaml (1 problem); nothing was deployed:\n" +
+      "Cannot read Pulumi.hostile-alias.yaml (1 problem); nothing was written:\n" +
         "  - Pulumi.hostile-alias.yaml: agent-platform:agents: expected plain YAML data; given an alias that contains itself\n",
     ]);
     for (const [stack, text, expected] of cases) {
@@ -126,8 +126,95 @@ describe("commands: careless and hostile input", function () {
     assert.equal(result.status, 1);
     assert.equal(
       result.stderr,
-      'Invalid config for stack "hostile-secure" (1 problem); nothing was deployed:\n' +
+      'Invalid config for stack "hostile-secure" (1 problem); nothing was written:\n' +
         '  - Pulumi.hostile-secure.yaml: agent-platform:logLevel: is not a secret; set it in plaintext with "pulumi config set logLevel <value>" (given a secret value, not shown)\n',
+    );
+  });
+
+  it('an argument without the "--" gets the hint, from every command', () => {
+    // `npm run render --stack staging` keeps --stack for npm and passes only "staging".
+    for (const script of ["render", "budget", "spec-check"]) {
+      const result = run(script, "staging");
+      assert.equal(result.status, 1, script);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^Unexpected argument "staging": options go after "--", as in npm run ${script.replace("-", ":")} -- --stack staging; usage: npm run ${script.replace("-", ":")} `,
+        ),
+      );
+    }
+  });
+
+  it("spec:check --stack runs the stack's checks: an unpinned spec image passes alone and is refused for production", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spec-check-"));
+    for (const f of fs.readdirSync(path.join(ROOT, "spec", "agents"))) {
+      fs.copyFileSync(path.join(ROOT, "spec", "agents", f), path.join(dir, f));
+    }
+    const b = path.join(dir, "b-gent.md");
+    fs.writeFileSync(
+      b,
+      fs.readFileSync(b, "utf8").replace("genus: B\n", "genus: B\nimage: python:latest\n"),
+    );
+    const alone = run("spec-check", "--dir", dir);
+    assert.equal(alone.status, 0, alone.stderr);
+    assert.equal(alone.stdout.startsWith(`5 agent specs in ${dir} are valid`), true, alone.stdout);
+    assert.equal(run("spec-check", "--dir", dir, "--stack", "staging").status, 0);
+    const production = run("spec-check", "--dir", dir, "--stack", "production");
+    assert.equal(production.status, 1);
+    assert.equal(
+      production.stderr,
+      'Invalid agents config for stack "production" (1 problem):\n' +
+        `  - ${b}: image: expected an image with a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production: its tag can be moved to another image; given "python:latest"\n`,
+    );
+    const shipped = run("spec-check", "--stack", "production");
+    assert.equal(shipped.status, 0, shipped.stderr);
+    assert.equal(
+      shipped.stdout,
+      '5 agent specs in spec/agents pass everything stack "production" (production) checks before it deploys\n',
+    );
+  });
+
+  it("render says which secrets are not set and which it cannot read", () => {
+    const result = withStackFile(
+      "ci-encrypted",
+      `config:\n  agent-platform:environment: staging\n  agent-platform:tigerbeetle: { clusterId: "1" }\n  agent-platform:nostrSecretKey: { secure: "${CIPHERTEXT}" }\n`,
+      () =>
+        run(
+          "render",
+          "--stack",
+          "ci-encrypted",
+          "--out",
+          fs.mkdtempSync(path.join(os.tmpdir(), "render-")),
+        ),
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(
+      result.stderr.split("\n").filter((l) => l.startsWith("note:")),
+      [
+        'note: secret "nostrSecretKey" is encrypted in the stack file, which a render cannot read; rendered as [secret]',
+        'note: secret "connectorAdminApiKey" is not set; rendered as [secret] (pulumi up refuses until it is set)',
+        'note: secret "btpAuthToken" is not set; rendered as [secret] (pulumi up refuses until it is set)',
+      ],
+    );
+    assert.ok(!result.stderr.includes(CIPHERTEXT));
+  });
+
+  it("npm run tools -- --env that fails makes the shell's eval fail too, saying so", () => {
+    // A cache folder inside the repository is refused before anything is built.
+    const result = spawnSync(
+      "bash",
+      [
+        "-c",
+        'eval "$(AGENT_PLATFORM_CACHE="$PWD/dist/cache" bash scripts/tools.sh --env)" && echo evaluated',
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /\[tools\] ERROR: cache folder .* must be outside the repository/);
+    assert.match(
+      result.stderr,
+      /\[tools\] the toolchain is not ready \(tools.sh exit 1, see above\): nothing was exported/,
     );
   });
 });

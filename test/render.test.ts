@@ -1,10 +1,13 @@
 import { strict as assert } from "assert";
-import { IMAGE_REGISTRY_UNSET_WARNING } from "../stacks/config";
+import { imageRegistryUnsetWarning } from "../stacks/config";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderStack, toYaml } from "../scripts/render-lib";
+import fc from "fast-check";
+import { loadAll } from "js-yaml";
+import { parseAllDocuments } from "yaml";
 import { ROOT } from "../scripts/stack-file";
 import { STACKS, render } from "./harness";
 
@@ -70,6 +73,93 @@ describe("offline render", () => {
     });
   }
 
+  it("quotes the YAML 1.1 numbers with underscores and the 1.2-only forms too", () => {
+    const data = {
+      a: "1_000",
+      b: "1_0.5",
+      c: "0x_1F",
+      d: "0o17",
+      e: "y",
+      f: "1.0",
+      g: "190:20:30",
+    };
+    const written = toYaml([
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "m" }, data },
+    ]);
+    assert.deepEqual(written.split("\n").slice(6, 13), [
+      "  a: '1_000'",
+      "  b: '1_0.5'",
+      "  c: '0x_1F'",
+      "  d: '0o17'",
+      "  e: 'y'",
+      "  f: '1.0'",
+      "  g: '190:20:30'",
+    ]);
+  });
+
+  it("every string reads back as written, by a YAML 1.1 reader and a 1.2 reader (property)", () => {
+    // Strings made of what other types are made of: digits, signs, dots, underscores, colons,
+    // the letters of booleans and nulls, spaces; and any string at all.
+    const pieces = fc.constantFrom(
+      ..."0123456789+-._:~eExXoObB ".split(""),
+      "yes",
+      "no",
+      "on",
+      "off",
+      "y",
+      "n",
+      "true",
+      "false",
+      "null",
+      "inf",
+      "nan",
+      "0x",
+      "0o",
+      "0b",
+      "T",
+      "Z",
+    );
+    const likeScalars = fc.array(pieces, { maxLength: 8 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(
+        fc.oneof(likeScalars, fc.string(), fc.string({ unit: "grapheme", maxLength: 12 })),
+        (value) => {
+          // The string as a value, and as a key (ConfigMap data keys, labels).
+          const written = toYaml([
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "v" }, data: { v: value } },
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name: "k" },
+              data: { [value]: "k" },
+            },
+          ]);
+          for (const version of ["1.1", "1.2"] as const) {
+            const [asValue, asKey] = parseAllDocuments(written, { version }).map(
+              (d) => (d.toJS() as { data: Record<string, string> }).data,
+            );
+            assert.equal(
+              asValue.v,
+              value,
+              `YAML ${version}: ${JSON.stringify(value)} in\n${written}`,
+            );
+            assert.deepEqual(
+              Object.keys(asKey),
+              [value],
+              `YAML ${version}: the key ${JSON.stringify(value)}`,
+            );
+          }
+          const [jsValue, jsKey] = loadAll(written).map(
+            (d) => (d as { data: Record<string, string> }).data,
+          );
+          assert.equal(jsValue.v, value);
+          assert.deepEqual(Object.keys(jsKey), [value]);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("quotes strings a YAML 1.1 reader such as kubectl would read as booleans or numbers", () => {
     const manifest = {
       apiVersion: "v1",
@@ -105,10 +195,10 @@ describe("offline render", () => {
     assert.equal(
       result.stderr,
       // The stack file names no registry: the render shows where images would come from.
-      `warning: ${IMAGE_REGISTRY_UNSET_WARNING}\n` +
-        'note: secret "nostrSecretKey" is not readable offline; rendered as [secret]\n' +
-        'note: secret "connectorAdminApiKey" is not readable offline; rendered as [secret]\n' +
-        'note: secret "btpAuthToken" is not readable offline; rendered as [secret]\n',
+      `warning: ${imageRegistryUnsetWarning("production")}\n` +
+        'note: secret "nostrSecretKey" is not set; rendered as [secret] (pulumi up refuses until it is set)\n' +
+        'note: secret "connectorAdminApiKey" is not set; rendered as [secret] (pulumi up refuses until it is set)\n' +
+        'note: secret "btpAuthToken" is not set; rendered as [secret] (pulumi up refuses until it is set)\n',
     );
     const rendered = await render("production");
     assert.equal(
@@ -151,7 +241,7 @@ describe("offline render", () => {
       assert.equal(result.status, 1);
       assert.equal(
         result.stderr,
-        `Invalid config for stack "${stack}" (1 problem); nothing was deployed:\n` +
+        `Invalid config for stack "${stack}" (1 problem); nothing was written:\n` +
           `  - Pulumi.${stack}.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"\n`,
       );
     } finally {

@@ -227,7 +227,7 @@ describe("budgets: the stacks", () => {
       );
       assert.equal(
         result.stderr,
-        `The agents do not fit the budgets of stack "${stack}" (1 problem); nothing was deployed:\n` +
+        `The agents do not fit the budgets of stack "${stack}" (1 problem); nothing was written:\n` +
           `  - Pulumi.${stack}.yaml: agent-platform:budgets.agents.pods: namespace kgents-agents-staging: ` +
           "the deployed agents need 11 of pods (replicas plus rolling-update surge), over the budget of 3 by 8; " +
           "largest: L-gent 3 (2 replicas + 1 surge = 3 pods × 1), B-gent 2 (1 replica + 1 surge = 2 pods × 1), " +

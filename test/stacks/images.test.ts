@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { renderStack } from "../../scripts/render-lib";
-import { IMAGE_REGISTRY_UNSET_WARNING, loadStackConfig } from "../../stacks/config";
+import { imageRegistryUnsetWarning, loadStackConfig } from "../../stacks/config";
 import {
   IMAGE_REGISTRY_UNSET,
   PLATFORM_REPOSITORIES,
@@ -67,7 +67,8 @@ describe("images: where they come from", () => {
 
   it("a render without a registry marks every platform image, and warns", async () => {
     const { manifests, warnings } = await render("staging");
-    assert.deepEqual(warnings, [IMAGE_REGISTRY_UNSET_WARNING]);
+    assert.deepEqual(warnings, [imageRegistryUnsetWarning("staging")]);
+    assert.match(warnings[0], /pulumi config set --stack staging imageRegistry /);
     assert.deepEqual(images(manifests), [
       "ghcr.io/tigerbeetle/tigerbeetle:0.16.68",
       `${IMAGE_REGISTRY_UNSET}/agent-runtime/connector:staging`,

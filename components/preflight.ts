@@ -1,0 +1,32 @@
+import { checkBudgets } from "../spec/budget";
+import { planAgents } from "../spec/plan";
+import { buildTopology } from "../stacks/catalog";
+import { RawConfig, readPulumiConfig } from "../stacks/config";
+import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
+import { loadInputs } from "../stacks/inputs";
+import { InvalidInputError } from "../stacks/problems";
+import { specDirectory } from "../spec/load";
+import { checkAgentObjectSizes } from "./agent";
+
+/**
+ * Everything the stack checks before it registers a resource, in order: the config, every spec
+ * and the agents config against the specs (all at once), the plan of agents, their budgets, the
+ * size of their objects. `index.ts` runs it first; `npm run spec:check -- --stack <name>` runs the
+ * same, so the check a commit hook or a reviewer runs is the one `pulumi up` runs.
+ */
+export function preflight(raw: RawConfig = readPulumiConfig(), specDir: string = specDirectory()) {
+  const { config, specs } = loadInputs(raw, specDir);
+  const topology = buildTopology(config);
+  // Unset only in a preview (`pulumi up` refuses, stacks/config.ts): shown, never deployed.
+  const imageRegistry = config.imageRegistry ?? IMAGE_REGISTRY_UNSET;
+  const agentPlan = planAgents(config.agents, specs, config.stack, imageRegistry);
+  // A plan that does not fit its namespace's budget stops here, before any resource exists.
+  const budgets = checkBudgets(config.budgets, agentPlan, topology, config.stack);
+  const oversized = checkAgentObjectSizes({
+    environment: config.environment,
+    topology,
+    agents: agentPlan,
+  });
+  if (oversized.length > 0) throw new InvalidInputError("Agent objects too large", oversized);
+  return { config, specs, topology, imageRegistry, agentPlan, budgets };
+}
