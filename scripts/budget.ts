@@ -69,22 +69,25 @@ export function budgetReport(budgets: readonly BudgetFigures[]): string {
 }
 
 if (require.main === module) {
-  runCli(async () => {
-    const usage = "usage: npm run budget -- --stack <staging|production> [--json]";
-    const values = parseOptions("budget", usage, {
-      stack: { type: "string" },
-      json: { type: "boolean", default: false },
-    });
-    if (values.stack === undefined) throw new UsageError(usage);
-    const show = (budgets: readonly BudgetFigures[]) =>
-      console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
-    try {
-      const { outputs } = await renderStack({ stack: values.stack });
-      show(outputs.budgets as BudgetFigures[]);
-    } catch (error) {
-      // Over budget: the table shows where the room went, then the refusal says what to change.
-      if (error instanceof OverBudgetError) show(error.figures);
-      throw error;
-    }
-  }, { consequence: "nothing was written" });
+  runCli(
+    async () => {
+      const usage = "usage: npm run budget -- --stack <staging|production> [--json]";
+      const values = parseOptions("budget", usage, {
+        stack: { type: "string" },
+        json: { type: "boolean", default: false },
+      });
+      if (values.stack === undefined) throw new UsageError(usage);
+      const show = (budgets: readonly BudgetFigures[]) =>
+        console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
+      try {
+        const { outputs } = await renderStack({ stack: values.stack });
+        show(outputs.budgets as BudgetFigures[]);
+      } catch (error) {
+        // Over budget: the table shows where the room went, then the refusal says what to change.
+        if (error instanceof OverBudgetError) show(error.figures);
+        throw error;
+      }
+    },
+    { consequence: "nothing was written" },
+  );
 }

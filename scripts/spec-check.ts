@@ -45,4 +45,3 @@ runCli(
   },
   { consequence: "" },
 );
-
