@@ -15,19 +15,27 @@ import {
   isSeq,
   parseDocument,
 } from "yaml";
+import matter from "gray-matter";
 import { RESERVED_OBJECT_KEYS } from "../stacks/problems";
 
 /**
  * Agent spec files as data, never code.
  *
- * A spec is `---`, YAML, `---`, then markdown. This module splits it and reads the YAML with the
- * `yaml` package as YAML 1.2 (core schema) into plain data, and nothing else:
+ * A spec is `---`, YAML, `---`, then markdown. gray-matter splits it (the brief's reader), with an
+ * `engines` option in which the YAML engine is this module's bounded YAML 1.2 read (the `yaml`
+ * package, core schema, into plain data) and every other language is refused; passing options
+ * also keeps gray-matter from caching a result by content. Nothing else is ever called:
  *
  * - No engines. The opening line must be exactly `---`: gray-matter's `---js` / `---javascript`
- *   (which ran the frontmatter through `eval`) is refused, and no parser but YAML is ever called.
+ *   (whose default engine runs the frontmatter through `eval`) is refused before gray-matter
+ *   sees the file, and its `json`, `javascript` and `coffee` engines are refusals too.
  * - No tags but the core schema's: an unresolved tag (`!!js/function`, `!custom`) is refused.
- * - Bounded: a file of at most `MAX_SPEC_BYTES`, at most `MAX_NODES` values after alias expansion
- *   (a "billion laughs" file is refused at once), nesting at most `MAX_DEPTH` deep.
+ * - Bounded: the frontmatter (what is parsed) at most `MAX_FRONTMATTER_BYTES`, the whole file at
+ *   most `MAX_SPEC_BYTES` (a runaway file, not a long design note below the frontmatter), at most
+ *   `MAX_NODES` values after alias and merge expansion (a "billion laughs" file is refused at
+ *   once), nesting at most `MAX_DEPTH` deep.
+ * - Merge keys (`<<: *defaults`, `<<: [*a, *b]`) merge as YAML defines them: the map's own keys
+ *   first, then the merged maps in order; each merged value counts toward `MAX_NODES`.
  * - Values as written: YAML 1.2 has no sexagesimal numbers, octal `010` or `1_000`; `config`
  *   values keep their source text (`0x1F` stays `"0x1F"`, `1.0` stays `"1.0"`), and a number
  *   anywhere else must be written in plain decimal. NUL and other control characters are refused.
@@ -39,20 +47,22 @@ import { RESERVED_OBJECT_KEYS } from "../stacks/problems";
 /**
  * How every user file is parsed (spec frontmatter here, stack files in `scripts/stack-file.ts`):
  * YAML 1.2 core schema; no custom tags and none of YAML 1.1's (`!!binary`, `!!set`,
- * `!!timestamp`), which stay unresolved and are refused; no `<<` merge keys; unique keys.
+ * `!!timestamp`), which stay unresolved and are refused; `<<` merge keys; unique keys.
  */
 export const YAML_AS_DATA: ParseOptions & DocumentOptions & SchemaOptions = {
   version: "1.2",
   schema: "core",
   customTags: [],
   resolveKnownTags: false,
-  merge: false,
+  merge: true,
   uniqueKeys: true,
   prettyErrors: true,
 };
 
-/** Largest spec file, in bytes. The shipped specs are under 2 KiB. */
-export const MAX_SPEC_BYTES = 64 * 1024;
+/** Largest frontmatter (the YAML between the `---` lines), in bytes. The shipped ones are under 1 KiB. */
+export const MAX_FRONTMATTER_BYTES = 64 * 1024;
+/** Largest spec file, frontmatter and markdown body together, in bytes: stops a runaway file. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Most values (scalars, maps, lists, counted again for each alias use) in one frontmatter. */
 export const MAX_NODES = 5000;
 /** Deepest nesting of maps and lists. */
@@ -77,19 +87,12 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 /** Splits and parses a spec file's text. Never throws for any input. */
 export function parseFrontmatter(text: string): FrontmatterResult {
   const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_SPEC_BYTES) {
-    return fail("(file)", `expected at most ${MAX_SPEC_BYTES} bytes; given ${bytes} bytes`);
-  }
+  if (bytes > MAX_SPEC_BYTES) return fail("(file)", fileTooLarge(bytes));
   const content = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const lines = content.split(/\r?\n/);
   const first = lines[0].trimEnd();
   if (first !== "---") {
-    if (first.startsWith("---")) {
-      return fail(
-        "(frontmatter)",
-        `expected the first line to be exactly "---" (frontmatter is read as YAML only; no other language or engine runs); given ${JSON.stringify(first.slice(0, 40))}`,
-      );
-    }
+    if (first.startsWith("---")) return fail("(frontmatter)", engineRefused(first));
     return fail(
       "(frontmatter)",
       'expected YAML frontmatter between "---" lines at the top of the file, with at least "genus"; given a file without frontmatter',
@@ -99,9 +102,81 @@ export function parseFrontmatter(text: string): FrontmatterResult {
   if (end === -1) {
     return fail("(frontmatter)", 'expected a closing "---" line after the frontmatter; given none');
   }
-  const yamlText = lines.slice(1, end).join("\n");
-  const body = lines.slice(end + 1).join("\n");
+  const yamlBytes = Buffer.byteLength(lines.slice(1, end).join("\n"), "utf8");
+  if (yamlBytes > MAX_FRONTMATTER_BYTES) {
+    return fail(
+      "(frontmatter)",
+      `expected frontmatter of at most ${MAX_FRONTMATTER_BYTES} bytes (the YAML between the "---" lines; the markdown body below them does not count); given ${yamlBytes} bytes`,
+    );
+  }
+  // gray-matter closes the frontmatter at the first line that starts with "---"; the one this
+  // reader closes at is the first that is exactly "---" (or "..."). Another line that starts with
+  // "---" before it would be a second YAML document: refused, so that both agree.
+  const early = lines.slice(1, end).findIndex((line) => line.startsWith("---"));
+  if (early !== -1) {
+    return fail(
+      "(frontmatter)",
+      `expected one YAML document between the "---" lines; given another "---" on line ${early + 2} of the file`,
+    );
+  }
 
+  let read: FrontmatterResult | undefined;
+  const yamlEngine = {
+    // gray-matter hands over what follows the opening "---", its line end included.
+    parse: (yamlText: string) => {
+      read = readYaml(yamlText.replace(/^\n/, ""));
+      return {};
+    },
+  };
+  const refusal = (name: string) => ({
+    parse: (): never => {
+      throw new EngineRefused(name);
+    },
+  });
+  let file: { content: string; matter: string; isEmpty?: boolean };
+  try {
+    // Line ends as one "\n" (a CRLF file reads as the same data), the byte order mark gone.
+    file = matter(lines.join("\n"), {
+      language: "yaml",
+      delimiters: ["---", lines[end].trimEnd()],
+      engines: {
+        yaml: yamlEngine,
+        json: refusal("json"),
+        javascript: refusal("javascript"),
+        coffee: refusal("coffee"),
+      },
+    });
+  } catch (error) {
+    // An engine gray-matter has not got ("is not registered"), or one of the refusals above.
+    return fail(
+      "(frontmatter)",
+      engineRefused(`---${error instanceof EngineRefused ? error.language : "?"}`),
+    );
+  }
+  // Frontmatter of only blanks and comments never reaches an engine: read it all the same.
+  const result = read ?? readYaml(file.matter.replace(/^\n/, ""));
+  if (!result.ok) return result;
+  return { ok: true, data: result.data, body: file.content };
+}
+
+/** An engine other than YAML, refused: by the first-line rule, or by gray-matter's engines. */
+class EngineRefused extends Error {
+  constructor(readonly language: string) {
+    super(`engine ${language} refused`);
+  }
+}
+
+function engineRefused(firstLine: string): string {
+  return `expected the first line to be exactly "---" (frontmatter is read as YAML only; no other language or engine runs); given ${JSON.stringify(firstLine.slice(0, 40))}`;
+}
+
+/** The file bound's message, for the text and for a file too large to read at all. */
+export function fileTooLarge(bytes: number): string {
+  return `expected a spec file of at most ${MAX_SPEC_BYTES} bytes (frontmatter and markdown body together); given ${bytes} bytes`;
+}
+
+/** The frontmatter's YAML as plain data, or its problems. */
+function readYaml(yamlText: string): FrontmatterResult {
   let document: Document.Parsed;
   try {
     document = parseDocument(yamlText, YAML_AS_DATA);
@@ -125,7 +200,7 @@ export function parseFrontmatter(text: string): FrontmatterResult {
   const reader = new Reader(document);
   const data = reader.read(document.contents, [], 0);
   if (reader.problems.length > 0) return { ok: false, problems: reader.problems };
-  return { ok: true, data: data ?? null, body };
+  return { ok: true, data: data ?? null, body: "" };
 }
 
 function fail(path: string, message: string): FrontmatterResult {
@@ -172,7 +247,12 @@ class Reader {
 
   private readMap(map: YAMLMap, path: readonly string[], depth: number): Record<string, unknown> {
     const result: Record<string, unknown> = {};
+    const merges: (Node | null)[] = [];
     for (const pair of map.items) {
+      if (isMergeKey(pair.key)) {
+        merges.push(pair.value as Node | null);
+        continue;
+      }
       if (!isScalar(pair.key) || typeof (pair.key as Scalar).value === "object") {
         this.add(path, "expected text keys only; given a key that is a map or a list");
         continue;
@@ -185,14 +265,27 @@ class Reader {
         );
         continue;
       }
-      const value = this.read(pair.value as Node | null, [...path, key], depth + 1);
-      // An own property even for odd keys: nothing reaches Object.prototype.
-      Object.defineProperty(result, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineOwn(result, key, this.read(pair.value as Node | null, [...path, key], depth + 1));
+    }
+    // `<<` as YAML defines it: the map's own keys win, then each merged map in order; a merged
+    // map is read (and counted) again each time it is merged, as an alias is.
+    for (const merge of merges) {
+      if (this.stopped) break;
+      const sources = isSeq(merge) ? (merge as YAMLSeq).items : [merge];
+      for (const source of sources) {
+        const value = this.read(source as Node | null, path, depth + 1);
+        if (this.stopped) break;
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          this.add(
+            path,
+            `expected a mapping, or a list of mappings, after "<<"; given ${describeMerge(value)}`,
+          );
+          continue;
+        }
+        for (const [key, merged] of Object.entries(value)) {
+          if (!Object.hasOwn(result, key)) defineOwn(result, key, merged);
+        }
+      }
     }
     return result;
   }
@@ -230,6 +323,25 @@ class Reader {
     this.problems.push({ path: "(frontmatter)", message });
     return null;
   }
+}
+
+/** A merge key: a plain `<<` (quoted, `"<<"` is an ordinary key). */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && (key as Scalar).type === "PLAIN" && (key as Scalar).source === "<<";
+}
+
+/** An own property even for odd keys: nothing reaches Object.prototype. */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+function describeMerge(value: unknown): string {
+  return Array.isArray(value) ? "a list" : value === null ? "nothing" : JSON.stringify(value);
 }
 
 /** `networkPolicy.allowedPeers[1]`: keys joined by dots, list indexes in brackets. */

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { InvalidInputError, Problem, describeValue, problemsFromZod } from "../stacks/problems";
-import { MAX_SPEC_BYTES, parseFrontmatter } from "./frontmatter";
+import { MAX_SPEC_BYTES, fileTooLarge, parseFrontmatter } from "./frontmatter";
 import { AgentSpec, frontmatterSchema, frontmatterSchemaWith, toAgentSpec } from "./schema";
 
 /** The project root: spec paths inside it are shown relative to it. */
@@ -122,7 +122,7 @@ function readSpecFile(file: string, problems: Problem[]): string | undefined {
       problems.push({
         source,
         path: "(file)",
-        message: `expected at most ${MAX_SPEC_BYTES} bytes; given ${stat.size} bytes`,
+        message: fileTooLarge(stat.size),
       });
       return undefined;
     }

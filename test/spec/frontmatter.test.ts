@@ -4,7 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { checkAgentSpecs } from "../../spec/load";
-import { MAX_NODES, MAX_SPEC_BYTES, parseFrontmatter } from "../../spec/frontmatter";
+import {
+  MAX_FRONTMATTER_BYTES,
+  MAX_NODES,
+  MAX_SPEC_BYTES,
+  parseFrontmatter,
+} from "../../spec/frontmatter";
 import { agentContainers, checkAgentObjectSizes, escapeEnvValue } from "../../components/agent";
 import { buildTopology } from "../../stacks/catalog";
 import { planAgents } from "../../spec/plan";
@@ -127,7 +132,35 @@ describe("spec files are data, never code", () => {
     [
       "a file over the size limit",
       spec(`genus: B\nconfig:\n  big: "${"x".repeat(MAX_SPEC_BYTES)}"`),
-      [`(file): expected at most ${MAX_SPEC_BYTES} bytes; given ${MAX_SPEC_BYTES + 57} bytes`],
+      [
+        `(file): expected a spec file of at most ${MAX_SPEC_BYTES} bytes (frontmatter and markdown body together); given ${MAX_SPEC_BYTES + 57} bytes`,
+      ],
+    ],
+    [
+      "frontmatter over its size limit",
+      spec(`genus: B\nconfig:\n  big: "${"x".repeat(MAX_FRONTMATTER_BYTES)}"`),
+      [
+        `(frontmatter): expected frontmatter of at most ${MAX_FRONTMATTER_BYTES} bytes (the YAML between the "---" lines; the markdown body below them does not count); given ${MAX_FRONTMATTER_BYTES + 26} bytes`,
+      ],
+    ],
+    [
+      "a merge bomb",
+      spec(
+        `genus: B\nconfig:\n  x: "y"\nbomb:\n  a: &a {${Array.from({ length: 9 }, (_, i) => `k${i}: lol`).join(", ")}}\n` +
+          Array.from(
+            { length: 9 },
+            (_, i) =>
+              `  b${i}: &b${i} {${Array.from({ length: 9 }, (_, j) => `m${j}: {<<: *${i === 0 ? "a" : `b${i - 1}`}}`).join(", ")}}`,
+          ).join("\n"),
+      ),
+      [
+        `(frontmatter): expected at most ${MAX_NODES} values, aliases counted each time they are used; given more`,
+      ],
+    ],
+    [
+      "a merge of something that is not a mapping",
+      spec("genus: B\nx: &x 5\nresources: { <<: *x, cpu: 50m, memory: 64Mi }"),
+      ['resources: expected a mapping, or a list of mappings, after "<<"; given 5'],
     ],
     [
       "a config value over 4096 characters",
@@ -183,6 +216,51 @@ describe("spec files are data, never code", () => {
       float: "1.0",
       flag: "true",
       quoted: "007",
+    });
+  });
+
+  it("takes a long markdown body: only the frontmatter is bounded so tightly", () => {
+    const text = spec("genus: B", `# B-gent\n\n${"A long design note. ".repeat(3500)}\n`);
+    assert.ok(Buffer.byteLength(text) > 70_000);
+    assert.equal(specOf(text).genus, "B");
+  });
+
+  it("merges YAML merge keys: a merge, an override beside it, a list of mappings", () => {
+    const parse = (yaml: string) => parseFrontmatter(`---\n${yaml}\n---\nbody`);
+    assert.deepEqual(parse("r: &r { cpu: 50m, memory: 64Mi }\ns: { <<: *r }"), {
+      ok: true,
+      data: { r: { cpu: "50m", memory: "64Mi" }, s: { cpu: "50m", memory: "64Mi" } },
+      body: "body",
+    });
+    // The map's own keys win, wherever they stand; then the merged maps in order.
+    assert.deepEqual(parse("r: &r { cpu: 50m, memory: 64Mi }\ns: { memory: 1Gi, <<: *r }"), {
+      ok: true,
+      data: { r: { cpu: "50m", memory: "64Mi" }, s: { memory: "1Gi", cpu: "50m" } },
+      body: "body",
+    });
+    assert.deepEqual(
+      parse("a: &a { cpu: 1m }\nb: &b { cpu: 2m, memory: 2Mi }\ns: { <<: [*a, *b] }"),
+      {
+        ok: true,
+        data: {
+          a: { cpu: "1m" },
+          b: { cpu: "2m", memory: "2Mi" },
+          s: { cpu: "1m", memory: "2Mi" },
+        },
+        body: "body",
+      },
+    );
+    // A quoted "<<" is an ordinary key.
+    assert.deepEqual(parse('s: { "<<": 1 }'), { ok: true, data: { s: { "<<": 1 } }, body: "body" });
+    // Through the whole spec: the sidecar's resources are the merged ones.
+    const withSidecar = specOf(
+      spec(
+        "genus: B\nresources: &r { cpu: 50m, memory: 64Mi }\nsidecar: { enabled: true, resources: { <<: *r, memory: 128Mi } }",
+      ),
+    );
+    assert.deepEqual(withSidecar.sidecar.resources, {
+      requests: { cpu: "50m", memory: "128Mi" },
+      limits: { cpu: "50m", memory: "128Mi" },
     });
   });
 
