@@ -53,15 +53,20 @@ export class StepFailed extends Error {
 }
 
 /**
- * Builds (or finds) the toolchain and returns the environment its `--env` exports make: the
- * tools' PATH, PULUMI_HOME with the provider and policy plugins, and the offline settings.
+ * Builds (or finds) the toolchain (`only` a part of it) and returns the environment its `--env`
+ * exports make: the tools' PATH, PULUMI_HOME with the provider and policy plugins, and the
+ * offline settings.
  */
-export async function toolsEnvironment(): Promise<NodeJS.ProcessEnv> {
-  const script = `eval "$(bash ${JSON.stringify(path.join(ROOT, "scripts", "tools.sh"))} --env)" && node -e 'process.stdout.write(JSON.stringify(process.env))'`;
+export async function toolsEnvironment(
+  only: "all" | "lint" = "all",
+  consequence = "nothing was deployed",
+): Promise<NodeJS.ProcessEnv> {
+  const tools = JSON.stringify(path.join(ROOT, "scripts", "tools.sh"));
+  const script = `eval "$(bash ${tools} --only ${only} --env)" && node -e 'process.stdout.write(JSON.stringify(process.env))'`;
   const { code, stdout } = await runShown("bash", ["-c", script]);
   if (code !== 0) {
     throw new StepFailed(
-      "npm run tools failed (its last lines above name the step); nothing was deployed",
+      `npm run tools failed (its last lines above name the step); ${consequence}`,
     );
   }
   return JSON.parse(stdout) as NodeJS.ProcessEnv;

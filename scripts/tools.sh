@@ -6,6 +6,7 @@
 #                                      #   eval "$(npm run --silent tools -- --env)"
 #   npm run tools -- --only cluster    # only kwok, etcd and the Kubernetes binaries (cluster.sh)
 #   npm run tools -- --only pulumi     # only the Pulumi CLI, its policy analyzer and the provider
+#   npm run tools -- --only lint       # only kube-score (npm run lint:manifests)
 #   npm run tools -- --keep-going      # after a failed step, go on with the independent ones
 #                                      # (still exits 1, naming every failed step)
 #
@@ -32,6 +33,7 @@ set -euo pipefail
 K8S_VERSION=v1.33.13   # Kubernetes: one minor (1.33), latest patch on the Go module proxy
 ETCD_VERSION=v3.5.35   # etcd 3.5.x: the line Kubernetes <= 1.33 supports (latest patch)
 KWOK_VERSION=v0.8.0
+KUBE_SCORE_VERSION=v1.20.0 # the production-readiness linter npm run lint:manifests runs
 
 # github.com/pulumi/pulumi-kubernetes/provider/v4 for each @pulumi/kubernetes release: the module
 # has no tags, so a release is the pseudo-version of its tag's commit. 4.25.0 is pinned because it
@@ -83,14 +85,14 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --env) MODE="env" ;;
     --keep-going) KEEP_GOING=1 ;;
-    --only) [[ $# -ge 2 ]] || die "--only needs all|pulumi|cluster"; ONLY=$2; shift ;;
+    --only) [[ $# -ge 2 ]] || die "--only needs all|pulumi|cluster|lint"; ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
     -h | --help) usage; exit 0 ;;
     *) usage; die "unknown argument: $1" ;;
   esac
   shift
 done
-case "$ONLY" in all | pulumi | cluster) ;; *) die "--only must be all, pulumi or cluster" ;; esac
+case "$ONLY" in all | pulumi | cluster | lint) ;; *) die "--only must be all, pulumi, cluster or lint" ;; esac
 
 # ---- cache folder and Go settings -------------------------------------------------------------
 CACHE=${AGENT_PLATFORM_CACHE:-$HOME/.cache/agent-platform}
@@ -129,6 +131,7 @@ PROVIDER_DIR="$CACHE/tools/pulumi-resource-kubernetes-v$K8S_PROVIDER_VERSION"
 KWOK_DIR="$CACHE/tools/kwok-$KWOK_VERSION"
 ETCD_DIR="$CACHE/tools/etcd-$ETCD_VERSION"
 K8S_DIR="$CACHE/tools/kubernetes-$K8S_VERSION"
+KUBE_SCORE_DIR="$CACHE/tools/kube-score-$KUBE_SCORE_VERSION"
 PULUMI_HOME_DIR="$CACHE/pulumi-home"
 PLUGIN_DIR="$PULUMI_HOME_DIR/plugins/resource-kubernetes-v$K8S_PROVIDER_VERSION"
 ANALYZER_DIR="$PULUMI_HOME_DIR/plugins/analyzer-policy-nodejs-v$PULUMI_VERSION"
@@ -322,8 +325,20 @@ build_kubernetes() {
   "$dest/bin/kubectl" version --client
 }
 
+# 6. kube-score: a plain module build (no replace directives).
+build_kube_score() {
+  local dest=$1 mod="$CACHE/build/kube-score-$KUBE_SCORE_VERSION"
+  new_module "$mod" 1.24
+  cd "$mod"
+  go get "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
+  mkdir -p "$dest/bin"
+  go build -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" -o "$dest/bin/kube-score" \
+    github.com/zegl/kube-score/cmd/kube-score
+  "$dest/bin/kube-score" version
+}
+
 # ---- step runner ------------------------------------------------------------------------------
-TOTAL=5
+TOTAL=6
 # run_step N NAME DEST FUNCTION [LOGNAME]: skip when DEST exists; else build into DEST.tmp.PID
 # and rename it to DEST on success. The log is $CACHE/logs/LOGNAME.log (default: DEST's name).
 # On failure: exit 1, or with --keep-going set STEP_OK=0 and return 0. Never call run_step from
@@ -425,19 +440,22 @@ if ! flock -n 9; then
 fi
 T0=$SECONDS
 log "cache: $CACHE (Pulumi v$PULUMI_VERSION, kubernetes provider v$K8S_PROVIDER_VERSION," \
-  "Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  "Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, kube-score $KUBE_SCORE_VERSION)"
 
-if [[ $ONLY != cluster ]]; then
+if [[ $ONLY == all || $ONLY == pulumi ]]; then
   run_step 1 "pulumi v$PULUMI_VERSION" "$PULUMI_DIR" build_pulumi_cli
   if ((STEP_OK)); then install_analyzer_plugin; fi
   run_step 2 "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION" "$PROVIDER_DIR" build_provider
   if ((STEP_OK)); then install_provider_plugin; fi
 fi
-if [[ $ONLY != pulumi ]]; then
+if [[ $ONLY == all || $ONLY == cluster ]]; then
   run_step 3 "kwok $KWOK_VERSION" "$KWOK_DIR" build_kwok
   run_step 4 "etcd $ETCD_VERSION" "$ETCD_DIR" build_etcd
   run_step 5 "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION" "$K8S_DIR" \
     build_kubernetes
+fi
+if [[ $ONLY == all || $ONLY == lint ]]; then
+  run_step 6 "kube-score $KUBE_SCORE_VERSION" "$KUBE_SCORE_DIR" build_kube_score
 fi
 if [[ ${#FAILED[@]} -gt 0 ]]; then
   log "FAILED steps (after $((SECONDS - T0))s): $(printf '%s; ' "${FAILED[@]}")full logs in $CACHE/logs"
@@ -447,15 +465,16 @@ log "ready in $((SECONDS - T0))s"
 
 if [[ $MODE == env ]]; then
   path=""
-  [[ $ONLY != cluster ]] && path+="$PULUMI_DIR/bin:"
-  [[ $ONLY != pulumi ]] && path+="$K8S_DIR/bin:$ETCD_DIR/bin:$KWOK_DIR/bin:"
+  [[ $ONLY == all || $ONLY == pulumi ]] && path+="$PULUMI_DIR/bin:"
+  [[ $ONLY == all || $ONLY == cluster ]] && path+="$K8S_DIR/bin:$ETCD_DIR/bin:$KWOK_DIR/bin:"
+  [[ $ONLY == all || $ONLY == lint ]] && path+="$KUBE_SCORE_DIR/bin:"
   # shellcheck disable=SC2016 # "$PATH" is expanded by the eval, not here
   printf 'export PATH=%s"$PATH"\n' "$(q "$path")"
   printf 'export AGENT_PLATFORM_TOOLS=%s\n' "$(q "$CACHE")"
-  if [[ $ONLY != pulumi ]]; then
+  if [[ $ONLY == all || $ONLY == cluster ]]; then
     printf 'export AGENT_PLATFORM_KWOK_STAGES=%s\n' "$(q "$KWOK_DIR/stages")"
   fi
-  if [[ $ONLY != cluster ]]; then
+  if [[ $ONLY == all || $ONLY == pulumi ]]; then
     printf 'export PULUMI_HOME=%s\n' "$(q "$PULUMI_HOME_DIR")"
     # Offline: no update check, no plugin download, no registry lookup, no ambient plugins on
     # PATH shadowing the ones in PULUMI_HOME, no Neo/Copilot calls.

@@ -7,6 +7,7 @@ import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
 import { CATALOG, FLOWS, ServiceRecord, WORKLOADS, WorkloadKey } from "../stacks/catalog";
 import { stackConfigShape } from "../stacks/schema";
 import { SECRETS } from "../stacks/secrets";
+import { LINTER_EXCEPTIONS } from "../policy/exceptions";
 
 /** The README documents every config key and every secret the program reads. */
 
@@ -116,3 +117,12 @@ describe("README configuration tables and stack files: one source", () => {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+describe("README's Deliberate exceptions", () => {
+  it("has a row for each exception npm run lint:manifests allows", () => {
+    const rows = tableAfter("## Deliberate exceptions").map((r) => r[0]);
+    for (const exception of LINTER_EXCEPTIONS) {
+      assert.ok(rows.includes(exception.row), `row "${exception.row}" among ${rows.join("; ")}`);
+    }
+  });
+});
