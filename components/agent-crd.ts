@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { AGENT_QUANTITY_PATTERN } from "../spec/schema";
+import { AGENT_QUANTITY_PATTERN } from "../kgents/schema";
 import { GENUS_PATTERN } from "../stacks/schema";
 import { appLabels } from "./shared/labels";
 import { PATCH_FORCE_ANNOTATION } from "./shared/kept";

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlannedAgent } from "../spec/plan";
+import type { PlannedAgent } from "../kgents/plan";
 import type { Problem } from "../stacks/problems";
-import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../spec/schema";
-import { PORTS, Topology, disruptionRule } from "../stacks/catalog";
+import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../kgents/schema";
+import { PORTS, disruptionRule } from "../stacks/catalog";
+import { Topology } from "../stacks/topology";
 import { agentApp, agentEndpoint } from "../stacks/topology";
 import { pullPolicy } from "../stacks/images";
 import { AGENT_STATE_SIZE_LIMIT } from "../stacks/schema-parts";

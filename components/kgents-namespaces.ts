@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Topology } from "../stacks/catalog";
+import type { Topology } from "../stacks/topology";
 import { appLabels, commonAnnotations } from "./shared/labels";
 import { platformNamespace } from "./shared/namespace";
 import { defaultDenyPolicy } from "./shared/network";

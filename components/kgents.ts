@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../spec/budget";
-import type { PlannedAgent } from "../spec/plan";
-import type { Topology } from "../stacks/catalog";
-import { urlOf } from "../stacks/catalog";
+import { BudgetKey, NamespaceBudget, budgetFigures, quotaHard } from "../kgents/budget";
+import type { PlannedAgent } from "../kgents/plan";
+import type { Topology } from "../stacks/topology";
+import { urlOf } from "../stacks/topology";
 import { agentEndpoint } from "../stacks/topology";
 import { Agents } from "./agent";
 import { KgentsNamespaces } from "./kgents-namespaces";

@@ -7,11 +7,9 @@ import {
   RunSpec,
   ServiceRecord,
   StatelessKey,
-  Topology,
   WorkloadKey,
-  callUrls,
-  endpointUrls,
 } from "../stacks/catalog";
+import { Topology, callUrls, endpointUrls } from "../stacks/topology";
 import { imageRef } from "../stacks/images";
 
 import { selectorLabels } from "./shared/labels";

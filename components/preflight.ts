@@ -1,11 +1,11 @@
-import { checkBudgets } from "../spec/budget";
-import { planAgents } from "../spec/plan";
-import { buildTopology } from "../stacks/catalog";
+import { checkBudgets } from "../kgents/budget";
+import { planAgents } from "../kgents/plan";
+import { buildTopology } from "../stacks/topology";
 import { RawConfig, readPulumiConfig } from "../stacks/config";
 import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
 import { loadInputs } from "../stacks/inputs";
 import { InvalidInputError } from "../stacks/problems";
-import { specDirectory } from "../spec/load";
+import { specDirectory } from "../kgents/load";
 import { checkAgentObjectSizes } from "./agent";
 
 /**

@@ -6,10 +6,10 @@ import { pullPolicy } from "../stacks/images";
 import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
 import {
-  ioUringSeccompProfile,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from "./shared/security";
+import { ioUringSeccompProfile } from "../stacks/io-uring";
 import {
   preferSpreadAcrossNodes,
   requireSpreadAcrossNodes,

@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Topology, endpointUrls } from "../stacks/catalog";
+import { Topology, endpointUrls } from "../stacks/topology";
 import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
 import { keptNamespace } from "./shared/namespace";
 import { WorkloadMeta, tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
-import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "./shared/security";
+import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "../stacks/io-uring";
 import {
   PodContext,
   REPLICA_LABEL,

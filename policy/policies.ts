@@ -1,7 +1,4 @@
-import {
-  SECCOMP_EXCEPTION_ANNOTATION,
-  SECCOMP_EXCEPTION_IO_URING,
-} from "../components/shared/security";
+import { SECCOMP_EXCEPTION_ANNOTATION, SECCOMP_EXCEPTION_IO_URING } from "../stacks/io-uring";
 import { PINNED_EXPECTATION, imageReference, isPinned } from "../stacks/images";
 
 /**

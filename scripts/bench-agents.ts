@@ -78,14 +78,14 @@ async function measure(count: number): Promise<Measurement> {
   try {
     writeSpecs(dir, count);
     // Loaded after the specs exist, so that module loading is not counted as spec loading.
-    const { checkAgentSpecs } = await import("../spec/load");
-    const { planAgents } = await import("../spec/plan");
-    const { buildTopology } = await import("../stacks/catalog");
+    const { checkAgentSpecs } = await import("../kgents/load");
+    const { planAgents } = await import("../kgents/plan");
+    const { buildTopology } = await import("../stacks/topology");
     const { deployKgents } = await import("../components/kgents");
     const { runProgram } = await import("./mock-runtime");
     const { toManifests, toYaml } = await import("./render-lib");
     const { PROJECT } = await import("../stacks/config");
-    const { checkBudgets } = await import("../spec/budget");
+    const { checkBudgets } = await import("../kgents/budget");
 
     const loadStart = performance.now();
     const { specs, problems } = checkAgentSpecs(dir, { genus: BENCH_GENUS });

@@ -29,7 +29,7 @@ import {
 } from "./local-lib";
 import { dump } from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
-import { SPEC_DIR_VARIABLE } from "../spec/load";
+import { SPEC_DIR_VARIABLE } from "../kgents/load";
 import { StateResource, clusterFacts, renderInChild, substitute } from "./render-json";
 
 /** Where the benchmark bundles the driver, as `npm run stack` does. */

@@ -8,8 +8,8 @@
  * A plan over budget prints the table (its `free` column negative where it is over), then the
  * program's refusal, and exits 1.
  */
-import type { BudgetFigures } from "../spec/budget";
-import { DIMENSIONS, OverBudgetError } from "../spec/budget";
+import type { BudgetFigures } from "../kgents/budget";
+import { DIMENSIONS, OverBudgetError } from "../kgents/budget";
 import { UsageError, parseOptions, runCli } from "./cli";
 import { renderStack } from "./render-lib";
 

@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../stacks/config";
 import { SECRETS } from "../stacks/secrets";
-import { YAML_AS_DATA } from "../spec/frontmatter";
+import { YAML_AS_DATA } from "../kgents/frontmatter";
 import { ROOT } from "./engine";
 
 /** The registry name a local deployment's images are under; kwok's pods never pull them. */

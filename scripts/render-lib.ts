@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { Manifest, ProgramRun, RecordedResource, redactSecrets, runProgram } from "./mock-runtime";
 import { readStackFile } from "./stack-file";
-import { SPEC_DIR_VARIABLE } from "../spec/load";
+import { SPEC_DIR_VARIABLE } from "../kgents/load";
 
 export type { Manifest };
 

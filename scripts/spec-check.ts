@@ -12,7 +12,7 @@
  */
 import { preflight } from "../components/preflight";
 import { rawConfig } from "../stacks/config";
-import { displayPath, loadAgentSpecs, specDirectory } from "../spec/load";
+import { displayPath, loadAgentSpecs, specDirectory } from "../kgents/load";
 import { parseOptions, runCli } from "./cli";
 import { checkStackName, readStackFile } from "./stack-file";
 

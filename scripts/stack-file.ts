@@ -4,7 +4,7 @@ import { parseDocument } from "yaml";
 import { PROJECT } from "../stacks/config";
 import { InvalidInputError } from "../stacks/problems";
 import { SECRETS } from "../stacks/secrets";
-import { YAML_AS_DATA, describeYamlError } from "../spec/frontmatter";
+import { YAML_AS_DATA, describeYamlError } from "../kgents/frontmatter";
 import { UsageError } from "./cli";
 
 /** Config as the Pulumi CLI would hand it to the program, read from `Pulumi.<stack>.yaml`. */

@@ -1,6 +1,6 @@
-import { checkAgentSpecs, displayPath, specDirectory } from "../spec/load";
-import { checkAgentsConfig, unpinnedImageProblems } from "../spec/plan";
-import type { AgentSpec } from "../spec/schema";
+import { checkAgentSpecs, displayPath, specDirectory } from "../kgents/load";
+import { checkAgentsConfig, unpinnedImageProblems } from "../kgents/plan";
+import type { AgentSpec } from "../kgents/schema";
 import {
   InvalidConfigError,
   LoadedStackConfig,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { count, flag, imageTagSchema, resourcesSchema } from "./schema-parts";
 import { parseQuantity, toBytes } from "./quantity";
+import { ioUringSeccompSchema } from "./io-uring";
 
 /**
  * TigerBeetle's stack config (`agent-platform:tigerbeetle`) and its cross-field rules.
@@ -16,43 +17,6 @@ export const MAX_REPLICAS = 6;
 /** Minimum memory limit per replica in production. */
 export const PRODUCTION_MIN_MEMORY = "6Gi";
 const U128_MAX = (1n << 128n) - 1n;
-
-/** Seccomp profile that lets TigerBeetle (and its clients) use io_uring. */
-export const ioUringSeccompSchema = z
-  .strictObject({
-    /**
-     * `unconfined`: no seccomp filter, which needs the namespace at Pod Security level
-     * `privileged`; `localhost`: a profile installed on every node under the kubelet's seccomp
-     * directory, allowed by `restricted`.
-     */
-    type: z.enum(["unconfined", "localhost"]),
-    /** With `localhost` only: the profile's path relative to the kubelet's seccomp directory. */
-    localhostProfile: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.json$/,
-        'expected a relative profile path such as "profiles/io-uring.json"',
-      )
-      .refine(
-        (path) => !path.split("/").some((part) => part === "." || part === ".."),
-        'expected a path without "." or ".." segments (the kubelet refuses them)',
-      )
-      .optional(),
-  })
-  .superRefine((value, ctx) => {
-    if ((value.type === "localhost") !== (value.localhostProfile !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["localhostProfile"],
-        input: value.localhostProfile,
-        message:
-          value.type === "localhost"
-            ? 'expected a profile path with type "localhost"'
-            : 'expected no profile path with type "unconfined"',
-      });
-    }
-  });
-export type IoUringSeccomp = z.infer<typeof ioUringSeccompSchema>;
 
 export const tigerbeetleSchema = z.strictObject({
   /** Tag of `ghcr.io/tigerbeetle/tigerbeetle`. */

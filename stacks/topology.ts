@@ -1,4 +1,123 @@
-import { Endpoint, PORTS, Topology } from "./catalog";
+import {
+  CATALOG,
+  CallEnv,
+  Catalog,
+  EndpointKey,
+  PORTS,
+  Scheme,
+  WORKLOADS,
+  WorkloadKey,
+} from "./catalog";
+
+/**
+ * Where everything lives for a stack: the catalog's namespaces, Service names, hosts and URLs
+ * with the stack's suffix, and the kgents agents' names beside them. Computed once per stack
+ * (`buildTopology`); every name, host and URL a component writes comes from here.
+ */
+
+/** A port of a Service, with its cluster DNS name. */
+export interface Endpoint {
+  readonly service: string;
+  readonly namespace: string;
+  readonly port: number;
+  /** `<service>.<namespace>.svc.cluster.local` */
+  readonly host: string;
+  readonly scheme: Scheme;
+}
+
+export interface WorkloadPlacement {
+  /** Value of `app.kubernetes.io/name` on its pods, the label its selectors use. */
+  readonly app: string;
+  readonly namespace: string;
+}
+
+export interface Topology {
+  /** The stack's suffix for namespaces and names, e.g. `-staging`. */
+  readonly suffix: string;
+  readonly workloads: { readonly [K in WorkloadKey]: WorkloadPlacement };
+  /** Every endpoint of every service, by the keys of the catalog. */
+  readonly endpoints: { readonly [K in WorkloadKey]: Readonly<Record<EndpointKey<K>, Endpoint>> };
+  /** The kgents agents' namespaces: long-running agents, and short-lived ones. */
+  readonly kgents: { readonly agents: string; readonly ephemeral: string };
+}
+
+/** A port of the Service `service` in `namespace`, with its cluster DNS name: the one place it is spelt. */
+export function serviceEndpoint(
+  service: string,
+  namespace: string,
+  port: number,
+  scheme: Scheme,
+): Endpoint {
+  return { service, namespace, port, host: `${service}.${namespace}.svc.cluster.local`, scheme };
+}
+
+/**
+ * Where everything lives for a stack: the catalog with the stack's suffix on every namespace and
+ * Service name. (URLs cannot come from the Service objects themselves: agent-society starts
+ * before the connector it calls, and an Output dependency against the start order would
+ * deadlock the `dependsOn` chain.)
+ */
+export function buildTopology(
+  config: { readonly namespaceSuffix: string },
+  catalog: Catalog = CATALOG,
+): Topology {
+  const suffix = config.namespaceSuffix;
+  const workloads = {} as Record<WorkloadKey, WorkloadPlacement>;
+  const endpoints = {} as Record<WorkloadKey, Record<string, Endpoint>>;
+  for (const key of WORKLOADS) {
+    const record = catalog[key];
+    const namespace = `${record.namespace}${suffix}`;
+    workloads[key] = { app: record.app, namespace };
+    endpoints[key] = Object.fromEntries(
+      Object.entries(record.endpoints).map(([name, e]) => [
+        name,
+        serviceEndpoint(`${e.service}${suffix}`, namespace, record.ports[e.port], e.scheme),
+      ]),
+    );
+  }
+  return {
+    suffix,
+    workloads,
+    endpoints: endpoints as Topology["endpoints"],
+    kgents: { agents: `kgents-agents${suffix}`, ephemeral: `kgents-ephemeral${suffix}` },
+  };
+}
+
+/** `scheme://host:port`, or `host:port` for `tcp`: e.g. `http://connector.agent-runtime.svc.cluster.local:8081`. */
+export function urlOf(endpoint: Endpoint): string {
+  const address = `${endpoint.host}:${endpoint.port}`;
+  return endpoint.scheme === "tcp" ? address : `${endpoint.scheme}://${address}`;
+}
+
+/** A service's endpoints as URLs, by endpoint key: its stack outputs' `endpoints`. */
+export function endpointUrls<K extends WorkloadKey>(
+  topology: Topology,
+  key: K,
+): Record<EndpointKey<K>, string> {
+  const endpoints: Record<string, Endpoint> = topology.endpoints[key];
+  return Object.fromEntries(
+    Object.entries(endpoints).map(([name, endpoint]) => [name, urlOf(endpoint)]),
+  ) as Record<EndpointKey<K>, string>;
+}
+
+/**
+ * The URLs a service is given: one per call that names a variable, by that variable. The only
+ * way a component gets another service's URL, so every URL it holds is a call, with its flow.
+ */
+export function callUrls<K extends WorkloadKey>(
+  topology: Topology,
+  key: K,
+  catalog: Catalog = CATALOG,
+): Record<CallEnv<K>, string> {
+  const calls = catalog[key].calls;
+  const urls: Record<string, string> = {};
+  for (const call of calls) {
+    if (call.env === undefined) continue;
+    const endpoints: Record<string, Endpoint> = topology.endpoints[call.to];
+    urls[call.env] = urlOf(endpoints[call.endpoint]);
+  }
+  return urls as Record<CallEnv<K>, string>;
+}
 
 /**
  * Names of the kgents agents, which are not in the service catalog (`catalog.ts`): each spec is
@@ -13,12 +132,5 @@ export function agentApp(genus: string): string {
 /** The Service of a kgents agent: `<genus lowercase>-gent<suffix>` on 8080 in `kgents-agents`. */
 export function agentEndpoint(topology: Topology, genus: string): Endpoint {
   const service = `${agentApp(genus)}${topology.suffix}`;
-  const namespace = topology.kgents.agents;
-  return {
-    service,
-    namespace,
-    port: PORTS.kgentsHttp,
-    host: `${service}.${namespace}.svc.cluster.local`,
-    scheme: "http",
-  };
+  return serviceEndpoint(service, topology.kgents.agents, PORTS.kgentsHttp, "http");
 }

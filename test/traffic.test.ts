@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import type { Manifest } from "../scripts/render-lib";
-import { FLOWS, buildTopology } from "../stacks/catalog";
+import { FLOWS } from "../stacks/catalog";
+import { buildTopology } from "../stacks/topology";
 import { STACKS, render } from "./harness";
 import { KUBE_DNS, Pod, allowedConnections, connectionKey, podsOf } from "./network-model";
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS, FLOWS, Flow, Topology, WorkloadKey } from "../../stacks/catalog";
+import { DNS, FLOWS, Flow, WorkloadKey } from "../../stacks/catalog";
+import { Topology } from "../../stacks/topology";
 import { selectorLabels } from "./labels";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Topology, WorkloadKey } from "../../stacks/catalog";
+import type { WorkloadKey } from "../../stacks/catalog";
+import type { Topology } from "../../stacks/topology";
 import { appLabels, commonAnnotations, selectorLabels } from "./labels";
 import { platformNamespace } from "./namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./network";

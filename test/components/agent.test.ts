@@ -3,7 +3,7 @@ import Ajv from "ajv";
 import { renderStack } from "../../scripts/render-lib";
 import { InvalidInputError } from "../../stacks/problems";
 import { at, editedObject, ofKind, one, render, renderError } from "../harness";
-import { spec, specDir } from "../spec/helpers";
+import { spec, specDir } from "../kgents/helpers";
 
 const DNS_RULE = {
   to: [

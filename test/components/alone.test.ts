@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, runProgram } from "../../scripts/mock-runtime";
-import { CATALOG, StatelessKey, buildTopology } from "../../stacks/catalog";
+import { CATALOG, StatelessKey } from "../../stacks/catalog";
+import { buildTopology } from "../../stacks/topology";
 import type { LoadedStackConfig } from "../../stacks/config";
 import { ENVIRONMENT_DEFAULTS } from "../../stacks/defaults";
 import type { StackConfig } from "../../stacks/schema";

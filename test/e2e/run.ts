@@ -15,7 +15,7 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
 import { DESTROY_GUARD_TYPE } from "../../components/destroy-guard";
-import { SECCOMP_EXCEPTION_ANNOTATION } from "../../components/shared/security";
+import { SECCOMP_EXCEPTION_ANNOTATION } from "../../stacks/io-uring";
 import { Manifest } from "../../scripts/render-lib";
 import {
   EventLog,
@@ -33,7 +33,7 @@ import {
   prepareWorkspace,
   toolsEnvironment,
 } from "../../scripts/local-lib";
-import { SPEC_DIR_VARIABLE } from "../../spec/load";
+import { SPEC_DIR_VARIABLE } from "../../kgents/load";
 import {
   Render,
   StateResource,

@@ -6,11 +6,10 @@ import {
   Catalog,
   RunContext,
   FLOWS,
-  buildTopology,
-  callUrls,
   catalogProblems,
   flowsOf,
 } from "../../stacks/catalog";
+import { buildTopology, callUrls } from "../../stacks/topology";
 import { loadStackConfig } from "../../stacks/config";
 import { stackRawConfig } from "../harness";
 

@@ -3,9 +3,9 @@ import { RawConfig, loadStackConfig } from "../../stacks/config";
 import { loadInputs } from "../../stacks/inputs";
 import { InvalidInputError } from "../../stacks/problems";
 import { MIN_BTP_RETRIES, btpRetryWindowSeconds } from "../../stacks/schema";
-import { spec, specDir } from "../spec/helpers";
+import { spec, specDir } from "../kgents/helpers";
 import { stackRawConfig } from "../harness";
-import { DEFAULT_SPEC_DIR } from "../../spec/load";
+import { DEFAULT_SPEC_DIR } from "../../kgents/load";
 
 const SECRET_VALUE = "do-not-print-me";
 

@@ -2,11 +2,11 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { BudgetFigures } from "../../spec/budget";
-import { agentShare, budgetFigures, budgetProblems, computeBudgets } from "../../spec/budget";
-import type { PlannedAgent } from "../../spec/plan";
+import type { BudgetFigures } from "../../kgents/budget";
+import { agentShare, budgetFigures, budgetProblems, computeBudgets } from "../../kgents/budget";
+import type { PlannedAgent } from "../../kgents/plan";
 import { formatCpu, formatMemory, parseQuantity } from "../../stacks/quantity";
-import { buildTopology } from "../../stacks/catalog";
+import { buildTopology } from "../../stacks/topology";
 import { ROOT } from "../../scripts/stack-file";
 import { at, editedObject, ofKind, one, render, renderError } from "../harness";
 

@@ -3,16 +3,16 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
-import { checkAgentSpecs } from "../../spec/load";
+import { checkAgentSpecs } from "../../kgents/load";
 import {
   MAX_FRONTMATTER_BYTES,
   MAX_NODES,
   MAX_SPEC_BYTES,
   parseFrontmatter,
-} from "../../spec/frontmatter";
+} from "../../kgents/frontmatter";
 import { agentContainers, checkAgentObjectSizes, escapeEnvValue } from "../../components/agent";
-import { buildTopology } from "../../stacks/catalog";
-import { planAgents } from "../../spec/plan";
+import { buildTopology } from "../../stacks/topology";
+import { planAgents } from "../../kgents/plan";
 import { spec, specDir } from "./helpers";
 
 /** Problems of one spec file, as `path: message`. */

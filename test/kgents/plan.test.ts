@@ -1,7 +1,7 @@
 import { AGENT_STORAGE } from "../harness";
 import { strict as assert } from "assert";
-import { loadAgentSpecs } from "../../spec/load";
-import { checkAgentsConfig, planAgents, withStorage, withTag } from "../../spec/plan";
+import { loadAgentSpecs } from "../../kgents/load";
+import { checkAgentsConfig, planAgents, withStorage, withTag } from "../../kgents/plan";
 import { InvalidInputError } from "../../stacks/problems";
 
 const specs = loadAgentSpecs();

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { checkAgentSpecs, loadAgentSpecs } from "../../spec/load";
-import { configEnvName } from "../../spec/schema";
+import { checkAgentSpecs, loadAgentSpecs } from "../../kgents/load";
+import { configEnvName } from "../../kgents/schema";
 import { InvalidInputError } from "../../stacks/problems";
 import { spec, specDir } from "./helpers";
 

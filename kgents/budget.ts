@@ -1,7 +1,7 @@
 import { InvalidInputError, Problem, plural } from "../stacks/problems";
 import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
 import type { Budget, BudgetsConfig, Resources } from "../stacks/schema";
-import type { Topology } from "../stacks/catalog";
+import type { Topology } from "../stacks/topology";
 import type { PlannedAgent } from "./plan";
 import { AGENT_ROLLING_UPDATE } from "./schema";
 

@@ -32,7 +32,7 @@ export const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
 
 /**
  * The rolling update every agent uses: a new pod first, then the old one goes. Budgets count
- * the surge pod (see `spec/budget.ts`).
+ * the surge pod (see `kgents/budget.ts`).
  */
 export const AGENT_ROLLING_UPDATE = { maxUnavailable: 0, maxSurge: 1 } as const;
 
