@@ -2,27 +2,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlannedAgent } from "../kgents/plan";
 import type { Problem } from "../stacks/problems";
-import { AGENT_ROLLING_UPDATE, SIDECAR_MODULE, configEnvName } from "../kgents/schema";
-import { PORTS, disruptionRule } from "../stacks/catalog";
+import { SIDECAR_MODULE, configEnvName } from "../kgents/schema";
+import { PORTS } from "../stacks/catalog";
 import { Topology } from "../stacks/topology";
 import { agentApp, agentEndpoint } from "../stacks/topology";
-import { pullPolicy } from "../stacks/images";
 import { AGENT_STATE_SIZE_LIMIT } from "../stacks/schema-parts";
 import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
 import { KEPT } from "./shared/kept";
 import { GroupObject, configGroupChild } from "./shared/urns";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { dnsEgressRule, podsPeer } from "./shared/network";
+import { PodFlow, PodGroup, allowPolicySpec } from "./shared/network";
+import { ContainerDeclaration, scratchVolume } from "./shared/pod";
+import { deploymentSpec, disruptionBudgetSpec } from "./shared/workload";
 import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
 import { preferSpreadAcrossNodes } from "./shared/scheduling";
-import {
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from "./shared/security";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
-type Container = k8s.types.input.core.v1.Container;
-type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
 /** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
@@ -96,28 +91,22 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
   const annotations = commonAnnotations(args.environment);
   const { service: name, namespace } = agentEndpoint(topology, agent.genus);
   const metadata = { name, namespace, labels, annotations };
-  const selector = { matchLabels: selectorLabels(app) };
 
   const deployment: Deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata,
-    spec: {
+    spec: deploymentSpec({
+      app,
       replicas: agent.replicas,
-      selector,
-      strategy: { type: "RollingUpdate", rollingUpdate: { ...AGENT_ROLLING_UPDATE } },
-      template: {
-        metadata: { labels, annotations },
-        spec: {
-          automountServiceAccountToken: false,
-          terminationGracePeriodSeconds: 30,
-          securityContext: restrictedPodSecurityContext(),
-          affinity: preferSpreadAcrossNodes(app),
-          containers: agentContainers(agent),
-          volumes: [{ name: "state", emptyDir: { sizeLimit: AGENT_STATE_SIZE_LIMIT } }],
-        },
+      podMetadata: { labels, annotations },
+      pod: {
+        terminationGracePeriodSeconds: 30,
+        placement: { affinity: preferSpreadAcrossNodes(app) },
+        containers: agentContainers(agent),
+        volumes: [scratchVolume("state", AGENT_STATE_SIZE_LIMIT)],
       },
-    },
+    }),
   };
   const service: Service = {
     apiVersion: "v1",
@@ -133,7 +122,11 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata,
-    spec: agentPolicySpec(agent, topology),
+    spec: allowPolicySpec(
+      agentGroup(topology, agent.genus),
+      agentFlows(agent, topology),
+      agent.spec.networkPolicy.allowEgress ? [PUBLIC_EGRESS_RULE] : [],
+    ),
   };
   const agentObject: AgentObject = {
     apiVersion: AGENT_API_VERSION,
@@ -147,7 +140,7 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata,
-    spec: { ...disruptionRule(agent.replicas), selector },
+    spec: disruptionBudgetSpec(app, agent.replicas),
   };
   return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
 }
@@ -300,7 +293,7 @@ export function escapeEnvValue(value: string): string {
 }
 
 /** The `logic` container and, when enabled, the `d-gent` sidecar. */
-export function agentContainers(agent: PlannedAgent): Container[] {
+export function agentContainers(agent: PlannedAgent): ContainerDeclaration[] {
   const stateMount = { name: "state", mountPath: STATE_PATH };
   const baseEnv: EnvVar[] = [
     { name: "KGENTS_GENUS", value: agent.genus },
@@ -316,56 +309,55 @@ export function agentContainers(agent: PlannedAgent): Container[] {
       value: escapeEnvValue(String(agent.spec.config[key])),
     }));
 
-  const logic: Container = {
+  const logic: ContainerDeclaration = {
     name: "logic",
     image: agent.image,
-    imagePullPolicy: pullPolicy(agent.image),
     command: ["python", "-m", agent.spec.entrypoint],
-    ports: [{ name: "http", containerPort: PORTS.kgentsHttp, protocol: "TCP" }],
+    ports: [{ name: "http", containerPort: PORTS.kgentsHttp }],
     env: [...baseEnv, ...configEnv],
     resources: agent.resources,
-    securityContext: restrictedContainerSecurityContext(),
     // kgents agents document no health endpoint; a TCP check on the HTTP port is the contract.
-    startupProbe: tcpProbe("http", STARTUP),
-    livenessProbe: tcpProbe("http", LIVENESS),
-    readinessProbe: tcpProbe("http", READINESS),
+    probes: {
+      startup: tcpProbe("http", STARTUP),
+      liveness: tcpProbe("http", LIVENESS),
+      readiness: tcpProbe("http", READINESS),
+    },
     volumeMounts: [stateMount],
   };
   if (!agent.sidecar.enabled) return [logic];
-  const sidecar: Container = {
+  const sidecar: ContainerDeclaration = {
     name: "d-gent",
     image: agent.sidecar.image,
-    imagePullPolicy: pullPolicy(agent.sidecar.image),
     command: ["python", "-m", SIDECAR_MODULE],
     env: baseEnv,
     resources: agent.sidecar.resources,
-    securityContext: restrictedContainerSecurityContext(),
-    startupProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...STARTUP, ...SIDECAR_PROBE_TIMEOUT }),
-    livenessProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...LIVENESS, ...SIDECAR_PROBE_TIMEOUT }),
-    readinessProbe: execProbe(SIDECAR_HEALTH_COMMAND, { ...READINESS, ...SIDECAR_PROBE_TIMEOUT }),
+    probes: {
+      startup: execProbe(SIDECAR_HEALTH_COMMAND, { ...STARTUP, ...SIDECAR_PROBE_TIMEOUT }),
+      liveness: execProbe(SIDECAR_HEALTH_COMMAND, { ...LIVENESS, ...SIDECAR_PROBE_TIMEOUT }),
+      readiness: execProbe(SIDECAR_HEALTH_COMMAND, { ...READINESS, ...SIDECAR_PROBE_TIMEOUT }),
+    },
     volumeMounts: [stateMount],
   };
   return [logic, sidecar];
 }
 
+/** The pods of a kgents agent, as one end of a call. */
+function agentGroup(topology: Topology, genus: string): PodGroup {
+  return { namespace: topology.kgents.agents, app: agentApp(genus) };
+}
+
 /**
- * Ingress on 8080 from the deployed agents that list this one as a peer; egress to DNS, to its
- * peers on 8080, and, with `allowEgress`, to addresses outside the cluster (`PUBLIC_EGRESS_RULE`).
- * With no callers the ingress list is empty: nothing may connect.
+ * An agent's calls, declared as every call is (`allowPolicySpec`): in on 8080 from the deployed
+ * agents that list it as a peer, out on 8080 to its peers. With no callers nothing may connect;
+ * `allowEgress` adds `PUBLIC_EGRESS_RULE` beside them.
  */
-export function agentPolicySpec(agent: PlannedAgent, topology: Topology): NetworkPolicySpec {
-  const peerOf = (genus: string) =>
-    podsPeer(topology.kgents.agents, selectorLabels(agentApp(genus)));
-  const port = [{ protocol: "TCP", port: PORTS.kgentsHttp }];
-  const egress: NetworkPolicyEgressRule[] = [dnsEgressRule()];
-  if (agent.peers.length > 0) egress.push({ to: agent.peers.map(peerOf), ports: port });
-  if (agent.spec.networkPolicy.allowEgress) egress.push(PUBLIC_EGRESS_RULE);
-  return {
-    podSelector: { matchLabels: selectorLabels(agentApp(agent.genus)) },
-    policyTypes: ["Ingress", "Egress"],
-    ingress: agent.callers.length > 0 ? [{ from: agent.callers.map(peerOf), ports: port }] : [],
-    egress,
-  };
+export function agentFlows(agent: PlannedAgent, topology: Topology): PodFlow[] {
+  const self = agentGroup(topology, agent.genus);
+  const port = PORTS.kgentsHttp;
+  return [
+    ...agent.callers.map((genus) => ({ from: agentGroup(topology, genus), to: self, port })),
+    ...agent.peers.map((genus) => ({ from: self, to: agentGroup(topology, genus), port })),
+  ];
 }
 
 /** The Agent object's spec: the spec as deployed, config values as the strings pods see. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   CATALOG,
   EndpointKey,
+  HttpProbe,
   RunContext,
   RunSpec,
   ServiceRecord,
@@ -13,8 +14,18 @@ import { Topology, callUrls, endpointUrls } from "../stacks/topology";
 import { imageRef } from "../stacks/images";
 
 import { selectorLabels } from "./shared/labels";
-import { LIVENESS, READINESS, STARTUP, httpGetProbe } from "./shared/probes";
-import { serviceFoundation, statelessDeployment, workloadNetworkPolicies } from "./shared/workload";
+import { serviceFlows } from "./shared/network";
+import { PodDeclaration, scratchVolume } from "./shared/pod";
+import { LIVENESS, READINESS, STARTUP, ProbeTiming, httpGetProbe } from "./shared/probes";
+import { preferSpreadAcrossNodes } from "./shared/scheduling";
+import {
+  WorkloadMeta,
+  deploymentSpec,
+  disruptionBudgetSpec,
+  serviceFoundation,
+  workloadNetworkPolicies,
+} from "./shared/workload";
+import { SERVICE_TMP_SIZE_LIMIT } from "../stacks/schema-parts";
 
 export interface PlatformServiceArgs<K extends StatelessKey> {
   readonly key: K;
@@ -38,7 +49,7 @@ export interface ServiceOutputs<K extends WorkloadKey> {
 /**
  * One stateless platform service, rendered from its catalog record: a namespace with its Pod
  * Security level, a tokenless ServiceAccount, an auto-named ConfigMap and Secret (a changed
- * value creates a new object and so rolls the pods), the Deployment (`statelessDeployment`), one
+ * value creates a new object and so rolls the pods), the Deployment (`deploymentSpec`, its pod from `servicePod`), one
  * Service per Service name of the record's endpoints (ClusterIP, or headless), a
  * PodDisruptionBudget, and the default-deny and allow NetworkPolicies of the traffic matrix.
  */
@@ -76,71 +87,39 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
       child,
     );
 
-    const probe = (p: { path: string; port: string }, timing: typeof STARTUP) =>
-      httpGetProbe(p.path, p.port, timing);
-    this.deployment = statelessDeployment(
+    this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        name: objectName,
-        app,
-        meta,
-        replicas: run.replicas,
-        serviceAccountName: serviceAccount.metadata.name,
-        seccompProfile: run.seccompProfile,
-        podAnnotations: run.podAnnotations,
-        container: {
-          name: record.app,
-          image: this.image,
-          ports: Object.entries(record.ports).map(([portName, containerPort]) => ({
-            name: portName,
-            containerPort,
-          })),
-          configMaps: [config.metadata.name],
-          secrets: [secret.metadata.name],
-          resources: run.resources,
-          startupProbe: probe(run.probes.startup, STARTUP),
-          livenessProbe: probe(run.probes.liveness, LIVENESS),
-          readinessProbe: probe(run.probes.readiness, READINESS),
-        },
+        metadata: { name: objectName, ...meta },
+        spec: deploymentSpec({
+          app,
+          replicas: run.replicas,
+          podMetadata: {
+            labels: meta.labels,
+            annotations: { ...meta.annotations, ...run.podAnnotations },
+          },
+          pod: servicePod(record, run, this.image, serviceAccount.metadata.name, [config, secret]),
+        }),
       },
       child,
     );
-
-    // One Service per Service name; the first is `<name>-service`, another `<name>-<endpoint>-service`.
-    this.services = {};
-    const endpoints = Object.entries(record.endpoints);
-    const serviceNames = [...new Set(endpoints.map(([, e]) => e.service))];
-    for (const [i, serviceName] of serviceNames.entries()) {
-      const served = endpoints.filter(([, e]) => e.service === serviceName);
-      const [firstKey, first] = served[0];
-      const spec = {
-        ...(first.headless === true ? { clusterIP: "None" } : { type: "ClusterIP" }),
-        selector: selectorLabels(app),
-        ports: served.map(([, e]) => ({
-          name: e.port,
-          port: record.ports[e.port],
-          targetPort: e.port,
-          protocol: "TCP",
-        })),
-      };
-      const endpoint = (topology.endpoints[key] as Record<string, { service: string }>)[firstKey];
-      this.services[serviceName] = new k8s.core.v1.Service(
-        i === 0 ? `${name}-service` : `${name}-${firstKey}-service`,
-        { metadata: { name: endpoint.service, ...meta }, spec },
-        child,
-      );
-    }
-
+    this.services = serviceObjects(name, record, topology.endpoints[key], app, meta, child);
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       {
         metadata: { name: objectName, ...meta },
-        spec: { ...run.disruption, selector: { matchLabels: selectorLabels(app) } },
+        spec: disruptionBudgetSpec(app, run.replicas),
       },
       child,
     );
-
-    workloadNetworkPolicies(name, objectName, key, topology, meta, child);
+    workloadNetworkPolicies(
+      name,
+      objectName,
+      topology.workloads[key],
+      serviceFlows(topology),
+      meta,
+      child,
+    );
 
     this.outputs = {
       namespace: topology.workloads[key].namespace,
@@ -150,6 +129,87 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/**
+ * The pod of a stateless service: its one container, named after its app, with the record's
+ * ports, the ConfigMap then the Secret as its environment, its resources and HTTP probes, and a
+ * `/tmp` scratch volume beside the read-only root filesystem; preferred spread over nodes, 30 s
+ * to stop. `seccompProfile` replaces RuntimeDefault only where the record says why.
+ */
+function servicePod(
+  record: ServiceRecord,
+  run: RunSpec,
+  image: string,
+  serviceAccountName: pulumi.Input<string>,
+  [config, secret]: [k8s.core.v1.ConfigMap, k8s.core.v1.Secret],
+): PodDeclaration {
+  const probe = (p: HttpProbe, timing: ProbeTiming) => httpGetProbe(p.path, p.port, timing);
+  return {
+    serviceAccountName,
+    terminationGracePeriodSeconds: 30,
+    seccompProfile: run.seccompProfile,
+    placement: { affinity: preferSpreadAcrossNodes(record.app) },
+    containers: [
+      {
+        name: record.app,
+        image,
+        ports: Object.entries(record.ports).map(([portName, containerPort]) => ({
+          name: portName,
+          containerPort,
+        })),
+        envFrom: [
+          { configMapRef: { name: config.metadata.name } },
+          { secretRef: { name: secret.metadata.name } },
+        ],
+        resources: run.resources,
+        probes: {
+          startup: probe(run.probes.startup, STARTUP),
+          liveness: probe(run.probes.liveness, LIVENESS),
+          readiness: probe(run.probes.readiness, READINESS),
+        },
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      },
+    ],
+    volumes: [scratchVolume("tmp", SERVICE_TMP_SIZE_LIMIT)],
+  };
+}
+
+/**
+ * One Service per Service name of the record's endpoints (ClusterIP, or headless), by name: the
+ * first is `<name>-service`, another `<name>-<endpoint>-service`.
+ */
+function serviceObjects(
+  name: string,
+  record: ServiceRecord,
+  endpoints: Readonly<Record<string, { readonly service: string }>>,
+  app: string,
+  meta: WorkloadMeta,
+  opts: pulumi.CustomResourceOptions,
+): Record<string, k8s.core.v1.Service> {
+  const services: Record<string, k8s.core.v1.Service> = {};
+  const declared = Object.entries(record.endpoints);
+  const serviceNames = [...new Set(declared.map(([, e]) => e.service))];
+  for (const [i, serviceName] of serviceNames.entries()) {
+    const served = declared.filter(([, e]) => e.service === serviceName);
+    const [firstKey, first] = served[0];
+    const spec = {
+      ...(first.headless === true ? { clusterIP: "None" } : { type: "ClusterIP" }),
+      selector: selectorLabels(app),
+      ports: served.map(([, e]) => ({
+        name: e.port,
+        port: record.ports[e.port],
+        targetPort: e.port,
+        protocol: "TCP",
+      })),
+    };
+    services[serviceName] = new k8s.core.v1.Service(
+      i === 0 ? `${name}-service` : `${name}-${firstKey}-service`,
+      { metadata: { name: endpoints[firstKey].service, ...meta }, spec },
+      opts,
+    );
+  }
+  return services;
 }
 
 /** `agent-platform:index:AgentSociety` for `agentSociety`: stable, it is in every child's URN. */

@@ -1,14 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG } from "../stacks/catalog";
-import { pullPolicy } from "../stacks/images";
 
 import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
-import {
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from "./shared/security";
+import { ContainerDeclaration, hardenedPodSpec } from "./shared/pod";
 import { ioUringSeccompProfile } from "../stacks/io-uring";
 import {
   preferSpreadAcrossNodes,
@@ -149,24 +145,21 @@ function scriptContainer(
   name: string,
   script: string,
   args: string[],
-): k8s.types.input.core.v1.Container {
+): ContainerDeclaration {
   return {
     name,
     image: ctx.image,
-    imagePullPolicy: pullPolicy(ctx.image),
     command: ["/bin/sh", "-c", script, name, ...args],
     resources: ctx.settings.resources,
-    securityContext: restrictedContainerSecurityContext(),
     volumeMounts: DATA_MOUNT,
   };
 }
 
-/** Pod fields every TigerBeetle pod has: identity, security (io_uring seccomp), the data volume. */
+/** What every TigerBeetle pod declares: identity, the io_uring seccomp exception, the data volume. */
 function podBase(ctx: PodContext) {
   return {
     serviceAccountName: ctx.serviceAccountName,
-    automountServiceAccountToken: false,
-    securityContext: restrictedPodSecurityContext(ioUringSeccompProfile(ctx.settings.seccomp)),
+    seccompProfile: ioUringSeccompProfile(ctx.settings.seccomp),
     volumes: [{ name: "data", persistentVolumeClaim: { claimName: ctx.claimName } }],
   };
 }
@@ -179,10 +172,10 @@ export function replicaPodSpec(
   addresses: string,
 ): k8s.types.input.core.v1.PodSpec {
   const { settings } = ctx;
-  return {
+  return hardenedPodSpec({
     ...podBase(ctx),
     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-    ...placementOf(settings, app),
+    placement: placementOf(settings, app),
     initContainers: [
       scriptContainer(ctx, "data-file", RECOVER_SCRIPT, recoverArgs(settings, replica, addresses)),
     ],
@@ -190,18 +183,18 @@ export function replicaPodSpec(
       {
         name: "tigerbeetle",
         image: ctx.image,
-        imagePullPolicy: pullPolicy(ctx.image),
         args: startArgs(settings, replica, addresses),
-        ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT, protocol: "TCP" }],
+        ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT }],
         resources: settings.resources,
-        securityContext: restrictedContainerSecurityContext(),
-        startupProbe: tcpProbe("tigerbeetle", TIGERBEETLE_STARTUP),
-        livenessProbe: tcpProbe("tigerbeetle", LIVENESS),
-        readinessProbe: tcpProbe("tigerbeetle", READINESS),
+        probes: {
+          startup: tcpProbe("tigerbeetle", TIGERBEETLE_STARTUP),
+          liveness: tcpProbe("tigerbeetle", LIVENESS),
+          readiness: tcpProbe("tigerbeetle", READINESS),
+        },
         volumeMounts: DATA_MOUNT,
       },
     ],
-  };
+  });
 }
 
 /**
@@ -214,12 +207,12 @@ export function formatPodSpec(
   formatApp: string,
   replica: number,
 ): k8s.types.input.core.v1.PodSpec {
-  return {
+  return hardenedPodSpec({
     ...podBase(ctx),
     restartPolicy: "Never",
-    ...zoneSpreadOf(ctx.settings, formatApp),
+    placement: zoneSpreadOf(ctx.settings, formatApp),
     containers: [scriptContainer(ctx, "format", FORMAT_SCRIPT, formatArgs(ctx.settings, replica))],
-  };
+  });
 }
 
 /** Node and zone rules of a replica's pod, from `tigerbeetle.placement`. */

@@ -5,7 +5,13 @@ import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
 import { keptNamespace } from "./shared/namespace";
-import { WorkloadMeta, tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
+import { serviceFlows } from "./shared/network";
+import {
+  WorkloadMeta,
+  disruptionBudgetSpec,
+  tokenlessServiceAccount,
+  workloadNetworkPolicies,
+} from "./shared/workload";
 import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "../stacks/io-uring";
 import {
   PodContext,
@@ -327,10 +333,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
       `${name}-pdb`,
       {
         metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
-        spec: {
-          minAvailable: quorumSize(settings.replicaCount),
-          selector: { matchLabels: selectorLabels(app) },
-        },
+        spec: disruptionBudgetSpec(app, settings.replicaCount, quorumSize(settings.replicaCount)),
       },
       afterRecord,
     );
@@ -338,8 +341,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
     workloadNetworkPolicies(
       name,
       `tigerbeetle${suffix}`,
-      "tigerbeetle",
-      topology,
+      placement,
+      serviceFlows(topology),
       meta,
       afterRecord,
     );

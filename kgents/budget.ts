@@ -3,7 +3,7 @@ import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
 import type { Budget, BudgetsConfig, Resources } from "../stacks/schema";
 import type { Topology } from "../stacks/topology";
 import type { PlannedAgent } from "./plan";
-import { AGENT_ROLLING_UPDATE } from "./schema";
+import { ROLLING_UPDATE } from "../stacks/availability";
 
 /**
  * B-gent's economics as Kubernetes ResourceQuotas: what the deployed agents need, per agents
@@ -82,7 +82,7 @@ export function agentShare(agent: PlannedAgent): AgentShare {
   addResources(perPod, agent.resources);
   if (agent.sidecar.enabled) addResources(perPod, agent.sidecar.resources);
   perPod.pods = 1n;
-  const surge = agent.replicas > 0 ? AGENT_ROLLING_UPDATE.maxSurge : 0;
+  const surge = agent.replicas > 0 ? ROLLING_UPDATE.maxSurge : 0;
   const pods = agent.replicas + surge;
   const total = zero();
   for (const d of DIMENSIONS) total[d] = perPod[d] * BigInt(pods);

@@ -30,12 +30,6 @@ export const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
   limits: { cpu: "100m", memory: "256Mi" },
 };
 
-/**
- * The rolling update every agent uses: a new pod first, then the old one goes. Budgets count
- * the surge pod (see `kgents/budget.ts`).
- */
-export const AGENT_ROLLING_UPDATE = { maxUnavailable: 0, maxSurge: 1 } as const;
-
 /** The sidecar's command: the D-gent state service of the kgents image. */
 export const SIDECAR_MODULE = "agents.d.sidecar";
 

@@ -96,8 +96,6 @@ export interface RunSpec {
   /** Replaces RuntimeDefault, for a reason the record gives (the connector's io_uring). */
   readonly seccompProfile?: k8s.types.input.core.v1.SeccompProfile;
   readonly podAnnotations?: Record<string, string>;
-  /** The PodDisruptionBudget's rule. */
-  readonly disruption: { readonly minAvailable: 1 } | { readonly maxUnavailable: 1 };
 }
 
 export interface ServiceRecord {
@@ -198,7 +196,6 @@ export const CATALOG = {
           readiness: { path: "/health", port: "http" },
         },
         podSecurity: "restricted",
-        disruption: disruptionRule(settings.replicas),
       };
     },
   },
@@ -254,7 +251,6 @@ export const CATALOG = {
           readiness: { path: "/ready", port: "http" },
         },
         podSecurity: "restricted",
-        disruption: { maxUnavailable: 1 },
       };
     },
   },
@@ -317,7 +313,6 @@ export const CATALOG = {
         podSecurity: ioUringPodSecurityLevel(tigerbeetle.seccomp),
         seccompProfile: ioUringSeccompProfile(tigerbeetle.seccomp),
         podAnnotations: ioUringPodAnnotations(tigerbeetle.seccomp),
-        disruption: { maxUnavailable: 1 },
       };
     },
   },
@@ -412,16 +407,6 @@ export function catalogProblems(catalog: Catalog): string[] {
     }
   }
   return problems;
-}
-
-/**
- * Story 23.2's `minAvailable: 1` where it is safe: with two or more replicas a drain evicts one
- * pod at a time and one always serves. With one replica (staging) `minAvailable: 1` would block
- * every drain and node upgrade for good, so the budget becomes `maxUnavailable: 1`: the pod may
- * be evicted, and the Deployment starts it again elsewhere.
- */
-export function disruptionRule(replicas: number): { minAvailable: 1 } | { maxUnavailable: 1 } {
-  return replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 };
 }
 
 /** A service section's image tag, replicas and resources, as a `RunSpec` takes them. */

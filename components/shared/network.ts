@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS, FLOWS, Flow, WorkloadKey } from "../../stacks/catalog";
+import { DNS, FLOWS, Flow } from "../../stacks/catalog";
 import { Topology } from "../../stacks/topology";
 import { selectorLabels } from "./labels";
 
@@ -50,42 +50,68 @@ export function defaultDenyPolicy(
   );
 }
 
-/** One rule per (peer, port) pair in `flows`, grouped by port, peers in flow order. */
-function groupByPort(flows: readonly Flow[], peerOf: (flow: Flow) => NetworkPolicyPeer) {
+/** The pods of one app in one namespace: one end of a call. */
+export interface PodGroup {
+  readonly namespace: string;
+  readonly app: string;
+}
+
+/** One declared call: `from`'s pods may open `port` on `to`'s pods. */
+export interface PodFlow {
+  readonly from: PodGroup;
+  readonly to: PodGroup;
+  readonly port: number;
+}
+
+const sameGroup = (a: PodGroup, b: PodGroup) => a.namespace === b.namespace && a.app === b.app;
+const peerOf = (group: PodGroup) => podsPeer(group.namespace, selectorLabels(group.app));
+
+/** One rule per port of `flows`, its peers in flow order. */
+function groupByPort(flows: readonly PodFlow[], end: (flow: PodFlow) => PodGroup) {
   const ports = [...new Set(flows.map((f) => f.port))];
   return ports.map((port) => ({
-    peers: flows.filter((f) => f.port === port).map(peerOf),
+    peers: flows.filter((f) => f.port === port).map((f) => peerOf(end(f))),
     ports: [{ protocol: "TCP", port }],
   }));
 }
 
 /**
- * The allow rules of one platform workload, computed from the traffic matrix (`FLOWS`, the
- * catalog's calls):
- * ingress from every flow that ends at it, egress to every flow that starts at it, and DNS.
+ * The one way a policy is made from declared calls, for services and agents alike: the allow
+ * policy of `self`, with ingress from every flow that ends at it and egress to every flow that
+ * starts at it (each end of a call gets its half), DNS first, then `extraEgress`, an exception its
+ * caller names (an agent's `allowEgress`). A call between an agent and a platform service would
+ * be one more flow here, declared like any other.
  */
-export function workloadPolicySpec(
-  key: WorkloadKey,
-  topology: Topology,
-  flows: readonly Flow[] = FLOWS,
+export function allowPolicySpec(
+  self: PodGroup,
+  flows: readonly PodFlow[],
+  extraEgress: readonly NetworkPolicyEgressRule[] = [],
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
-  const peer = (k: WorkloadKey) =>
-    podsPeer(topology.workloads[k].namespace, selectorLabels(topology.workloads[k].app));
   const ingress: NetworkPolicyIngressRule[] = groupByPort(
-    flows.filter((f) => f.to === key),
-    (f) => peer(f.from),
+    flows.filter((f) => sameGroup(f.to, self)),
+    (f) => f.from,
   ).map((r) => ({ from: r.peers, ports: r.ports }));
   const egress: NetworkPolicyEgressRule[] = [
     dnsEgressRule(),
     ...groupByPort(
-      flows.filter((f) => f.from === key),
-      (f) => peer(f.to),
+      flows.filter((f) => sameGroup(f.from, self)),
+      (f) => f.to,
     ).map((r) => ({ to: r.peers, ports: r.ports })),
+    ...extraEgress,
   ];
   return {
-    podSelector: { matchLabels: selectorLabels(topology.workloads[key].app) },
+    podSelector: { matchLabels: selectorLabels(self.app) },
     policyTypes: ["Ingress", "Egress"],
     ingress,
     egress,
   };
+}
+
+/** The traffic matrix's flows (the catalog's calls) between the pods of a stack's services. */
+export function serviceFlows(topology: Topology, flows: readonly Flow[] = FLOWS): PodFlow[] {
+  return flows.map((f) => ({
+    from: topology.workloads[f.from],
+    to: topology.workloads[f.to],
+    port: f.port,
+  }));
 }

@@ -4,11 +4,9 @@ import type { WorkloadKey } from "../../stacks/catalog";
 import type { Topology } from "../../stacks/topology";
 import { appLabels, commonAnnotations, selectorLabels } from "./labels";
 import { platformNamespace } from "./namespace";
-import { defaultDenyPolicy, workloadPolicySpec } from "./network";
-import { preferSpreadAcrossNodes } from "./scheduling";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
-import { pullPolicy } from "../../stacks/images";
-import { SERVICE_TMP_SIZE_LIMIT } from "../../stacks/schema-parts";
+import { PodFlow, PodGroup, allowPolicySpec, defaultDenyPolicy } from "./network";
+import { PodDeclaration, hardenedPodSpec } from "./pod";
+import { ROLLING_UPDATE, disruptionRule } from "../../stacks/availability";
 
 /** What every platform workload's objects are named and annotated from. */
 export interface WorkloadContext {
@@ -39,103 +37,55 @@ export function tokenlessServiceAccount(
   );
 }
 
-/** The namespace's default-deny policy plus the workload's allow policy from the traffic matrix. */
+/** The namespace's default-deny policy plus the workload's allow policy from its calls. */
 export function workloadNetworkPolicies(
   resourceName: string,
   name: string,
-  key: WorkloadKey,
-  topology: Topology,
+  self: PodGroup,
+  flows: readonly PodFlow[],
   meta: WorkloadMeta,
   opts: pulumi.CustomResourceOptions,
 ): void {
   defaultDenyPolicy(`${resourceName}-default-deny`, meta.namespace, meta.annotations, opts);
   new k8s.networking.v1.NetworkPolicy(
     `${resourceName}-networkpolicy`,
-    { metadata: { name, ...meta }, spec: workloadPolicySpec(key, topology) },
+    { metadata: { name, ...meta }, spec: allowPolicySpec(self, flows) },
     opts,
   );
-}
-
-/** The one container of a stateless platform service. */
-export interface ServiceContainer {
-  readonly name: string;
-  readonly image: string;
-  readonly ports: readonly { name: string; containerPort: number }[];
-  /** ConfigMap and Secret names, in order, loaded as environment variables. */
-  readonly configMaps: readonly pulumi.Input<string>[];
-  readonly secrets: readonly pulumi.Input<string>[];
-  readonly resources: k8s.types.input.core.v1.ResourceRequirements;
-  readonly startupProbe: k8s.types.input.core.v1.Probe;
-  readonly livenessProbe: k8s.types.input.core.v1.Probe;
-  readonly readinessProbe: k8s.types.input.core.v1.Probe;
 }
 
 /**
- * A stateless service's Deployment as every platform service has it: restricted security with a
- * read-only root filesystem (an emptyDir `/tmp` for scratch), no API token, preferred spread
- * over nodes, a rollout that never drops below the desired count (maxUnavailable 0, maxSurge 1),
- * and 30 s to stop. `seccompProfile` replaces RuntimeDefault only where a caller says why.
+ * The spec of every Deployment, a platform service's or an agent's: the rollout that never drops
+ * below the desired count (`ROLLING_UPDATE`), the selector on the app label, and the hardened pod.
  */
-export function statelessDeployment(
-  resourceName: string,
-  args: {
-    readonly name: string;
-    readonly app: string;
-    readonly meta: WorkloadMeta;
-    readonly replicas: number;
-    readonly serviceAccountName: pulumi.Input<string>;
-    readonly container: ServiceContainer;
-    readonly seccompProfile?: k8s.types.input.core.v1.SeccompProfile;
-    /** Annotations of the pod only, e.g. the io_uring seccomp exception (`ioUringPodAnnotations`). */
-    readonly podAnnotations?: Record<string, string>;
-  },
-  opts: pulumi.CustomResourceOptions,
-): k8s.apps.v1.Deployment {
-  const { meta, container: c } = args;
-  return new k8s.apps.v1.Deployment(
-    resourceName,
-    {
-      metadata: { name: args.name, ...meta },
-      spec: {
-        replicas: args.replicas,
-        selector: { matchLabels: selectorLabels(args.app) },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-        template: {
-          metadata: {
-            labels: meta.labels,
-            annotations: { ...meta.annotations, ...args.podAnnotations },
-          },
-          spec: {
-            serviceAccountName: args.serviceAccountName,
-            automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: 30,
-            securityContext: restrictedPodSecurityContext(args.seccompProfile),
-            affinity: preferSpreadAcrossNodes(args.app),
-            containers: [
-              {
-                name: c.name,
-                image: c.image,
-                imagePullPolicy: pullPolicy(c.image),
-                ports: c.ports.map((p) => ({ ...p, protocol: "TCP" })),
-                envFrom: [
-                  ...c.configMaps.map((name) => ({ configMapRef: { name } })),
-                  ...c.secrets.map((name) => ({ secretRef: { name } })),
-                ],
-                resources: c.resources,
-                securityContext: restrictedContainerSecurityContext(),
-                startupProbe: c.startupProbe,
-                livenessProbe: c.livenessProbe,
-                readinessProbe: c.readinessProbe,
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-              },
-            ],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: SERVICE_TMP_SIZE_LIMIT } }],
-          },
-        },
-      },
-    },
-    opts,
-  );
+export function deploymentSpec(args: {
+  readonly app: string;
+  readonly replicas: number;
+  readonly podMetadata: {
+    readonly labels: Record<string, string>;
+    readonly annotations: Record<string, string>;
+  };
+  readonly pod: PodDeclaration;
+}): k8s.types.input.apps.v1.DeploymentSpec {
+  return {
+    replicas: args.replicas,
+    selector: { matchLabels: selectorLabels(args.app) },
+    strategy: { type: "RollingUpdate", rollingUpdate: { ...ROLLING_UPDATE } },
+    template: { metadata: args.podMetadata, spec: hardenedPodSpec(args.pod) },
+  };
+}
+
+/**
+ * The PodDisruptionBudget spec of every workload (`disruptionRule`): `keep` is how many pods a
+ * drain must leave when there are two or more, one unless the workload says otherwise (a
+ * quorum). `selector` narrows the app label (a TigerBeetle replica's).
+ */
+export function disruptionBudgetSpec(
+  app: string,
+  replicas: number,
+  keep?: number,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+  return { ...disruptionRule(replicas, keep), selector: { matchLabels: selectorLabels(app) } };
 }
 
 /** What every platform service's component starts with. */

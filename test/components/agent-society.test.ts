@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { disruptionRule } from "../../stacks/catalog";
+import { disruptionRule } from "../../stacks/availability";
 import { Manifest } from "../../scripts/render-lib";
 import { isSecretValue } from "../../scripts/mock-runtime";
 import { at, editedObject, one, ofKind, render } from "../harness";

@@ -203,13 +203,13 @@ for (const stack of ["staging", "production"] as const) {
       );
     });
 
-    it("PDBs: at most one pod down at a time", () => {
+    it("PDBs: the one disruption rule (one pod always serves; a single replica may be drained)", () => {
       for (const [name, ns, app] of [
         [`agent-runtime${s}`, runtimeNs, "agent-runtime"],
         [`connector${s}`, connectorNs, "connector"],
       ]) {
         assert.deepEqual(at(one(manifests, "PodDisruptionBudget", name, ns), "spec"), {
-          maxUnavailable: 1,
+          ...(replicas >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 }),
           selector: { matchLabels: { "app.kubernetes.io/name": app } },
         });
       }

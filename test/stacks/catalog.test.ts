@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { checkRun } from "../../components/platform-service";
-import { workloadPolicySpec } from "../../components/shared/network";
+import { allowPolicySpec, serviceFlows } from "../../components/shared/network";
 import {
   CATALOG,
   Catalog,
@@ -99,7 +99,8 @@ describe("service catalog", () => {
     );
     const flows = flowsOf(catalog);
     assert.equal(flows.length, FLOWS.length + 1);
-    const egress = workloadPolicySpec("connector", extended, flows).egress as {
+    const egress = allowPolicySpec(extended.workloads.connector, serviceFlows(extended, flows))
+      .egress as {
       to: { namespaceSelector: { matchLabels: Record<string, string> } }[];
       ports: { port: number }[];
     }[];
@@ -115,7 +116,8 @@ describe("service catalog", () => {
       ),
       "the connector may call agent-society on 3100",
     );
-    const ingress = workloadPolicySpec("agentSociety", extended, flows).ingress as {
+    const ingress = allowPolicySpec(extended.workloads.agentSociety, serviceFlows(extended, flows))
+      .ingress as {
       from: { podSelector: { matchLabels: Record<string, string> } }[];
       ports: { port: number }[];
     }[];
