@@ -1,18 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  CATALOG,
-  EndpointKey,
+import { Catalog, flowsOf, statelessRecord } from "../stacks/catalog";
+import { imageOf } from "../stacks/images";
+import type {
   HttpProbe,
   RunContext,
   RunSpec,
   ServiceRecord,
-  StatelessKey,
-  WorkloadKey,
-} from "../stacks/catalog";
+  StatelessSettings,
+} from "../stacks/record";
 import { Topology, callUrls, endpointUrls } from "../stacks/topology";
-import { imageRef } from "../stacks/images";
-
 import { selectorLabels } from "./shared/labels";
 import { serviceFlows } from "./shared/network";
 import { PodDeclaration, scratchVolume } from "./shared/pod";
@@ -27,54 +24,61 @@ import {
 } from "./shared/workload";
 import { SERVICE_TMP_SIZE_LIMIT } from "../stacks/schema-parts";
 
-export interface PlatformServiceArgs<K extends StatelessKey> {
-  readonly key: K;
+export interface PlatformServiceArgs {
+  /** Its key in the catalog: its record, its config section, its type token. */
+  readonly key: string;
+  /** The catalog it is part of: its record, and the calls its URLs and policies come from. */
+  readonly catalog: Catalog;
+  /** Its config section, validated, with its environment's defaults. */
+  readonly settings: StatelessSettings;
   /** `staging` or `production`; written as the `environment` annotation on every object. */
   readonly environment: string;
   readonly topology: Topology;
   /** Registry of the platform's images (`IMAGE_REGISTRY_UNSET` when the stack sets none). */
   readonly imageRegistry: string;
-  /** What the record's `run` may use; `urls` are filled in from the record's calls. */
-  readonly context: Omit<RunContext, "urls">;
+  /** What the record's `run` may use besides its settings and URLs. */
+  readonly context: Pick<RunContext<StatelessSettings>, "stack" | "tigerbeetle">;
 }
 
 /** What a platform service publishes: its stack outputs under `services.<key>`. */
-export interface ServiceOutputs<K extends WorkloadKey> {
+export interface ServiceOutputs {
   readonly namespace: string;
   readonly image: string;
   readonly replicas: number;
-  readonly endpoints: Record<EndpointKey<K>, string>;
+  /** Its endpoints' URLs, by the keys of its record's `endpoints`. */
+  readonly endpoints: Record<string, string>;
 }
 
 /**
  * One stateless platform service, rendered from its catalog record: a namespace with its Pod
  * Security level, a tokenless ServiceAccount, an auto-named ConfigMap and Secret (a changed
- * value creates a new object and so rolls the pods), the Deployment (`deploymentSpec`, its pod from `servicePod`), one
- * Service per Service name of the record's endpoints (ClusterIP, or headless), a
- * PodDisruptionBudget, and the default-deny and allow NetworkPolicies of the traffic matrix.
+ * value creates a new object and so rolls the pods), the Deployment (`deploymentSpec`, its pod
+ * from `servicePod`), one Service per Service name of the record's endpoints (ClusterIP, or
+ * headless), a PodDisruptionBudget, and the default-deny and allow NetworkPolicies of the
+ * traffic matrix.
  */
-export class PlatformService<K extends StatelessKey> extends pulumi.ComponentResource {
+export class PlatformService extends pulumi.ComponentResource {
   public readonly namespace: k8s.core.v1.Namespace;
   public readonly deployment: k8s.apps.v1.Deployment;
   /** The Services, by name. */
   public readonly services: Record<string, k8s.core.v1.Service>;
   public readonly image: string;
   /** Its stack outputs. */
-  public readonly outputs: ServiceOutputs<K>;
+  public readonly outputs: ServiceOutputs;
 
-  constructor(name: string, args: PlatformServiceArgs<K>, opts?: pulumi.ComponentResourceOptions) {
-    const { key, topology } = args;
-    const record: ServiceRecord = CATALOG[key];
-    const urls: Record<string, string> = callUrls(topology, key);
-    const run = record.run!({ ...args.context, urls });
+  constructor(name: string, args: PlatformServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { key, catalog, settings, topology } = args;
+    const record = statelessRecord(catalog, key);
+    const urls = callUrls(topology, key, catalog);
+    const run = record.run({ ...args.context, settings, urls });
     super(componentType(key), name, {}, opts);
     const child = { parent: this };
-    checkRun(key, run, urls);
+    checkRun(key, record, run, urls);
 
     const foundation = serviceFoundation(this, name, key, args, run.podSecurity);
     const { app, objectName, meta, serviceAccount } = foundation;
     this.namespace = foundation.namespace;
-    this.image = imageRef(args.imageRegistry, run.repository, run.imageTag);
+    this.image = imageOf(record.image, args.imageRegistry, settings.imageTag);
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -93,12 +97,15 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
         metadata: { name: objectName, ...meta },
         spec: deploymentSpec({
           app,
-          replicas: run.replicas,
+          replicas: settings.replicas,
           podMetadata: {
             labels: meta.labels,
             annotations: { ...meta.annotations, ...run.podAnnotations },
           },
-          pod: servicePod(record, run, this.image, serviceAccount.metadata.name, [config, secret]),
+          pod: servicePod(record, run, settings, this.image, serviceAccount.metadata.name, [
+            config,
+            secret,
+          ]),
         }),
       },
       child,
@@ -108,7 +115,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
       `${name}-pdb`,
       {
         metadata: { name: objectName, ...meta },
-        spec: disruptionBudgetSpec(app, run.replicas),
+        spec: disruptionBudgetSpec(app, settings.replicas),
       },
       child,
     );
@@ -116,7 +123,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
       name,
       objectName,
       topology.workloads[key],
-      serviceFlows(topology),
+      serviceFlows(topology, flowsOf(catalog)),
       meta,
       child,
     );
@@ -124,7 +131,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
     this.outputs = {
       namespace: topology.workloads[key].namespace,
       image: this.image,
-      replicas: run.replicas,
+      replicas: settings.replicas,
       endpoints: endpointUrls(topology, key),
     };
     this.registerOutputs(this.outputs);
@@ -140,6 +147,7 @@ export class PlatformService<K extends StatelessKey> extends pulumi.ComponentRes
 function servicePod(
   record: ServiceRecord,
   run: RunSpec,
+  settings: StatelessSettings,
   image: string,
   serviceAccountName: pulumi.Input<string>,
   [config, secret]: [k8s.core.v1.ConfigMap, k8s.core.v1.Secret],
@@ -162,7 +170,7 @@ function servicePod(
           { configMapRef: { name: config.metadata.name } },
           { secretRef: { name: secret.metadata.name } },
         ],
-        resources: run.resources,
+        resources: settings.resources,
         probes: {
           startup: probe(run.probes.startup, STARTUP),
           liveness: probe(run.probes.liveness, LIVENESS),
@@ -213,7 +221,7 @@ function serviceObjects(
 }
 
 /** `agent-platform:index:AgentSociety` for `agentSociety`: stable, it is in every child's URN. */
-export function componentType(key: StatelessKey): string {
+export function componentType(key: string): string {
   return `agent-platform:index:${key[0].toUpperCase()}${key.slice(1)}`;
 }
 
@@ -224,7 +232,12 @@ const CLUSTER_URL = /^[a-z]+:\/\/[^/]*\.svc\.cluster\.local(:[0-9]+)?/;
  * call's URL under its variable, and no other cluster URL: a URL without its call would have no
  * NetworkPolicy rule and be blocked), and its probes name ports it has.
  */
-export function checkRun(key: WorkloadKey, run: RunSpec, urls: Record<string, string>): void {
+export function checkRun(
+  key: string,
+  record: ServiceRecord,
+  run: RunSpec,
+  urls: Record<string, string>,
+): void {
   const problems: string[] = [];
   for (const [env, url] of Object.entries(urls)) {
     if (run.env[env] !== url)
@@ -235,7 +248,7 @@ export function checkRun(key: WorkloadKey, run: RunSpec, urls: Record<string, st
       problems.push(`${env} holds a cluster URL but is not a call of the catalog`);
     }
   }
-  const ports: Readonly<Record<string, number>> = CATALOG[key].ports;
+  const ports = record.ports;
   for (const [kind, probe] of Object.entries(run.probes)) {
     if (!(probe.port in ports))
       problems.push(`the ${kind} probe names no port of it: ${probe.port}`);

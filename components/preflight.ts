@@ -1,5 +1,6 @@
 import { checkBudgets } from "../kgents/budget";
 import { planAgents } from "../kgents/plan";
+import { CATALOG, Catalog, catalogProblems } from "../stacks/catalog";
 import { buildTopology } from "../stacks/topology";
 import { RawConfig, readPulumiConfig } from "../stacks/config";
 import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
@@ -14,9 +15,18 @@ import { checkAgentObjectSizes } from "./agent";
  * size of their objects. `index.ts` runs it first; `npm run spec:check -- --stack <name>` runs the
  * same, so the check a commit hook or a reviewer runs is the one `pulumi up` runs.
  */
-export function preflight(raw: RawConfig = readPulumiConfig(), specDir: string = specDirectory()) {
-  const { config, specs } = loadInputs(raw, specDir);
-  const topology = buildTopology(config);
+export function preflight(
+  raw: RawConfig = readPulumiConfig(),
+  specDir: string = specDirectory(),
+  catalog: Catalog = CATALOG,
+) {
+  // A catalog that names what does not exist is a defect of the code, not of the user's input.
+  const catalogDefects = catalogProblems(catalog);
+  if (catalogDefects.length > 0) {
+    throw new Error(`service catalog: ${catalogDefects.join("; ")} (stacks/catalog.ts)`);
+  }
+  const { config, specs } = loadInputs(raw, specDir, catalog);
+  const topology = buildTopology(config, catalog);
   // Unset only in a preview (`pulumi up` refuses, stacks/config.ts): shown, never deployed.
   const imageRegistry = config.imageRegistry ?? IMAGE_REGISTRY_UNSET;
   const agentPlan = planAgents(config.agents, specs, config.stack, imageRegistry);
@@ -28,5 +38,5 @@ export function preflight(raw: RawConfig = readPulumiConfig(), specDir: string =
     agents: agentPlan,
   });
   if (oversized.length > 0) throw new InvalidInputError("Agent objects too large", oversized);
-  return { config, specs, topology, imageRegistry, agentPlan, budgets };
+  return { config, specs, topology, imageRegistry, agentPlan, budgets, catalog };
 }

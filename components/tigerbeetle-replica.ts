@@ -1,8 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CATALOG } from "../stacks/catalog";
 
-import { TigerBeetleConfig, cacheGridSize, dataFileName } from "../stacks/tigerbeetle";
+import {
+  TIGERBEETLE_PORT,
+  TigerBeetleConfig,
+  cacheGridSize,
+  dataFileName,
+} from "../stacks/services/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
 import { ContainerDeclaration, hardenedPodSpec } from "./shared/pod";
 import { ioUringSeccompProfile } from "../stacks/io-uring";
@@ -11,10 +15,7 @@ import {
   requireSpreadAcrossNodes,
   spreadAcrossZones,
 } from "./shared/scheduling";
-import { spreadsAcrossZones } from "../stacks/tigerbeetle";
-
-/** The replica port: replication and clients. */
-export const TIGERBEETLE_PORT = CATALOG.tigerbeetle.ports.tigerbeetle;
+import { spreadsAcrossZones } from "../stacks/services/tigerbeetle";
 
 /**
  * The pod of one TigerBeetle replica, as pure functions of the config and the address list, so

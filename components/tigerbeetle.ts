@@ -1,11 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Topology, endpointUrls } from "../stacks/topology";
-import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
+import {
+  TIGERBEETLE_PORT,
+  TigerBeetleConfig,
+  quorumSize,
+  tigerbeetle as ledgerRecord,
+} from "../stacks/services/tigerbeetle";
+import { imageOf } from "../stacks/images";
 import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
 import { keptNamespace } from "./shared/namespace";
 import { serviceFlows } from "./shared/network";
+import type { Flow } from "../stacks/catalog";
 import {
   WorkloadMeta,
   disruptionBudgetSpec,
@@ -19,17 +26,15 @@ import {
   formatPodSpec,
   replicaAddresses,
   replicaPodSpec,
-  TIGERBEETLE_PORT,
 } from "./tigerbeetle-replica";
-
-/** The official TigerBeetle image; not under `imageRegistry`, which is for the platform's own. */
-export const TIGERBEETLE_REPOSITORY = "ghcr.io/tigerbeetle/tigerbeetle";
 
 export interface TigerBeetleArgs {
   /** `staging` or `production`: production protects the StatefulSets and Services. */
   readonly environment: string;
   /** Names, namespaces and ports of the whole stack. */
   readonly topology: Topology;
+  /** The traffic matrix (`flowsOf` of the catalog): who may call the replicas. */
+  readonly flows: readonly Flow[];
   /** Validated settings (`agent-platform:tigerbeetle`). */
   readonly settings: TigerBeetleConfig;
 }
@@ -73,7 +78,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
     readonly replicas: number;
     readonly clusterId: string;
     /** `headless`: DNS over all replicas only; clients need `addresses`. */
-    readonly endpoints: { readonly headless: string };
+    readonly endpoints: Readonly<Record<string, string>>;
     /** What TigerBeetle clients take: every replica's `ip:3000`, in replica order. */
     readonly addresses: pulumi.Output<string>;
   };
@@ -89,7 +94,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
     const production = args.environment === "production";
     this.clusterId = settings.clusterId;
     this.replicaCount = settings.replicaCount;
-    this.image = `${TIGERBEETLE_REPOSITORY}:${settings.imageTag}`;
+    // The official image, by tag or digest (`tigerbeetle.image`: not under `imageRegistry`).
+    this.image = imageOf(ledgerRecord.image, "", settings.imageTag);
     const child = { parent: this };
     // Production: `pulumi destroy` and replacements of the StatefulSets and replica Services are
     // refused. Staging may be torn down and rebuilt. What holds data is kept in every environment
@@ -342,7 +348,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
       name,
       `tigerbeetle${suffix}`,
       placement,
-      serviceFlows(topology),
+      serviceFlows(topology, args.flows),
       meta,
       afterRecord,
     );

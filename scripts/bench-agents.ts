@@ -81,6 +81,7 @@ async function measure(count: number): Promise<Measurement> {
     const { checkAgentSpecs } = await import("../kgents/load");
     const { planAgents } = await import("../kgents/plan");
     const { buildTopology } = await import("../stacks/topology");
+    const { CATALOG } = await import("../stacks/catalog");
     const { deployKgents } = await import("../components/kgents");
     const { runProgram } = await import("./mock-runtime");
     const { toManifests, toYaml } = await import("./render-lib");
@@ -99,7 +100,7 @@ async function measure(count: number): Promise<Measurement> {
       config: {},
       secretKeys: [],
       program: async () => {
-        const topology = buildTopology({ namespaceSuffix: "-bench" });
+        const topology = buildTopology({ namespaceSuffix: "-bench" }, CATALOG);
         const agents = planAgents(
           {
             imageTag: "bench",

@@ -11,9 +11,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { PROJECT, deepMerge } from "../stacks/config";
-import { ENVIRONMENT_DEFAULTS } from "../stacks/defaults";
+import { CATALOG, Catalog, flowsOf, startOrder } from "../stacks/catalog";
+import { environmentDefaultsOf } from "../stacks/defaults";
 import { unwrap } from "../stacks/problems";
-import { Environment, stackConfigShape } from "../stacks/schema";
+import { Environment, stackConfigShapeOf } from "../stacks/schema";
 import { ROOT, readStackFile } from "./stack-file";
 import { runCli } from "./cli";
 
@@ -21,8 +22,8 @@ export const README = path.join(ROOT, "README.md");
 const HEADER = /^\|\s*key\s*\|\s*type\s*\|\s*staging\s*\|\s*production\s*\|\s*meaning\s*\|$/;
 
 /** The rows the tables must have: a section's fields, or a key that is not a section. */
-export function configTableKeys(): string[] {
-  return Object.entries(stackConfigShape).flatMap(([key, schema]) => {
+export function configTableKeys(catalog: Catalog = CATALOG): string[] {
+  return Object.entries(stackConfigShapeOf(catalog)).flatMap(([key, schema]) => {
     const inner = unwrap(schema as z.ZodType);
     return inner instanceof z.ZodObject
       ? Object.keys(inner.shape).map((field) => `${key}.${field}`)
@@ -31,16 +32,19 @@ export function configTableKeys(): string[] {
 }
 
 /** What a stack runs with for each table key, as a README cell. */
-export function configCells(stack: Environment): Map<string, string> {
+export function configCells(stack: Environment, catalog: Catalog = CATALOG): Map<string, string> {
   const file: Record<string, unknown> = {};
   for (const [fullKey, text] of Object.entries(readStackFile(stack).config)) {
     if (!fullKey.startsWith(`${PROJECT}:`)) continue;
     file[fullKey.slice(PROJECT.length + 1)] = /^[[{]/.test(text) ? JSON.parse(text) : text;
   }
-  const effective = deepMerge(ENVIRONMENT_DEFAULTS[stack], file) as Record<string, unknown>;
+  const effective = deepMerge(environmentDefaultsOf(catalog)[stack], file) as Record<
+    string,
+    unknown
+  >;
   effective.environment = stack;
   const cells = new Map<string, string>();
-  for (const key of configTableKeys()) {
+  for (const key of configTableKeys(catalog)) {
     const parts = key.split(".");
     const value = at(effective, parts);
     const fromFile = at(file, parts) !== undefined;
@@ -86,6 +90,34 @@ export function format(value: unknown): string {
 
 function isCompute(value: unknown): boolean {
   return typeof value === "object" && value !== null && "cpu" in value && "memory" in value;
+}
+
+/** The rows of the README's "Services" table: one per record, in start order. */
+export function serviceTableRows(catalog: Catalog = CATALOG): string[][] {
+  return startOrder(catalog).map((key) => {
+    const record = catalog[key];
+    const ports = Object.entries(record.ports).map(([name, port]) => `${name} ${port}`);
+    const endpoints = Object.entries(record.endpoints).map(
+      ([name, e]) => `${name}: \`${e.service}\`${e.headless === true ? " (headless)" : ""}`,
+    );
+    return [
+      code(key),
+      record.summary,
+      code(record.namespace),
+      ports.join(", "),
+      endpoints.join(", "),
+    ];
+  });
+}
+
+/** The rows of the README's "Traffic matrix": one per call, in start order, with its reason. */
+export function trafficTableRows(catalog: Catalog = CATALOG): string[][] {
+  return flowsOf(catalog).map((f) => [
+    catalog[f.from].app,
+    catalog[f.to].app,
+    String(f.port),
+    f.why,
+  ]);
 }
 
 /** The README with every configuration table's value cells written from the code. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ENVIRONMENT_DEFAULTS } from "./defaults";
+import { CATALOG, Catalog, platformRepositories } from "./catalog";
+import { environmentDefaultsOf } from "./defaults";
 import {
   InvalidInputError,
   Problem,
@@ -15,10 +16,9 @@ import {
   PartialStackConfig,
   StackConfig,
   environmentRules,
-  stackConfigSchema,
-  stackConfigShape,
+  stackConfigShapeOf,
 } from "./schema";
-import { IMAGE_REGISTRY_UNSET, PLATFORM_REPOSITORIES } from "./images";
+import { IMAGE_REGISTRY_UNSET } from "./images";
 import { SECRETS, SecretKey } from "./secrets";
 
 /** The Pulumi project name; config keys live under `agent-platform:`. */
@@ -115,24 +115,44 @@ export function rawConfig(
 /**
  * Validates a stack's whole config at once and returns it typed, with environment defaults
  * filled in. Throws `InvalidInputError` listing every problem, before any resource exists.
+ * `catalog` gives the service sections (each record's schema and defaults).
  */
-export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStackConfig {
+export function loadStackConfig(
+  raw: RawConfig = readPulumiConfig(),
+  catalog: Catalog = CATALOG,
+): LoadedStackConfig {
   const source = `Pulumi.${raw.stack}.yaml`;
-  const problems: Problem[] = [];
-  const plain: Record<string, unknown> = {};
-  const secretValues: Partial<Record<SecretKey, string>> = {};
-
-  for (const fullKey of raw.otherKeys ?? []) {
-    const namespace = fullKey.split(":")[0];
-    if (!(OTHER_CONFIG_NAMESPACES as readonly string[]).includes(namespace)) {
-      problems.push({
-        source,
-        path: fullKey,
-        message: `unknown config namespace "${namespace}"; allowed: ${[PROJECT, ...OTHER_CONFIG_NAMESPACES].join(", ")} (is it a typo of "${PROJECT}"?)`,
-      });
-    }
+  const shape = stackConfigShapeOf(catalog);
+  const problems: Problem[] = [
+    ...otherNamespaceProblems(raw, source),
+    ...providerSettingProblems(raw, source),
+  ];
+  const { plain, secretValues } = readValues(raw, source, shape, problems);
+  problems.push(...missingSecretProblems(raw, source), ...registryProblems(raw, source, catalog));
+  const { config, partial } = withDefaults(plain, raw.stack, source, catalog, problems);
+  if (problems.length > 0 || config === undefined) {
+    throw new InvalidConfigError(`Invalid config for stack "${raw.stack}"`, problems, partial);
   }
+  const secrets = Object.fromEntries(
+    Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)]),
+  ) as LoadedStackConfig["secrets"];
+  return { ...config, stack: raw.stack, secrets };
+}
 
+/** Keys under a namespace no program here reads: most often a typo of the project's. */
+function otherNamespaceProblems(raw: RawConfig, source: string): Problem[] {
+  const allowed: readonly string[] = OTHER_CONFIG_NAMESPACES;
+  return (raw.otherKeys ?? []).flatMap((fullKey) => {
+    const namespace = fullKey.split(":")[0];
+    if (allowed.includes(namespace)) return [];
+    const message = `unknown config namespace "${namespace}"; allowed: ${[PROJECT, ...allowed].join(", ")} (is it a typo of "${PROJECT}"?)`;
+    return [{ source, path: fullKey, message }];
+  });
+}
+
+/** Provider settings the program cannot work without, set to anything but their one value. */
+function providerSettingProblems(raw: RawConfig, source: string): Problem[] {
+  const problems: Problem[] = [];
   for (const [key, setting] of Object.entries(REQUIRED_PROVIDER_SETTINGS)) {
     // The provider reads the environment variable only when the stack file does not set the key.
     const name = raw.providerSettings?.[key] !== undefined ? key : setting.environment;
@@ -145,84 +165,110 @@ export function loadStackConfig(raw: RawConfig = readPulumiConfig()): LoadedStac
       });
     }
   }
+  return problems;
+}
 
+/**
+ * The values of the stack file: secrets apart (checked, never echoed), plain values parsed as
+ * Pulumi stores them. Adds a problem for a secret in plaintext, a plain key set as a secret, a
+ * bad secret, and a reserved object key.
+ */
+function readValues(
+  raw: RawConfig,
+  source: string,
+  shape: Record<string, unknown>,
+  problems: Problem[],
+): { plain: Record<string, unknown>; secretValues: Partial<Record<SecretKey, string>> } {
+  const plain: Record<string, unknown> = {};
+  const secretValues: Partial<Record<SecretKey, string>> = {};
   for (const [key, text] of Object.entries(raw.values)) {
-    if (!(key in SECRETS) && raw.secretKeys.has(key)) {
+    const path = `${PROJECT}:${key}`;
+    if (key in SECRETS) {
+      const problem = secretProblem(raw, key as SecretKey, text, source);
+      if (problem === undefined) secretValues[key as SecretKey] = text;
+      else problems.push(problem);
+    } else if (raw.secretKeys.has(key)) {
       // Never parsed nor echoed: the user marked it secret.
       problems.push({
         source,
-        path: `${PROJECT}:${key}`,
+        path,
         message:
-          key in stackConfigShape
+          key in shape
             ? `is not a secret; set it in plaintext with "pulumi config set ${key} <value>" (given a secret value, not shown)`
             : `unknown secret key; allowed secret keys: ${Object.keys(SECRETS).join(", ")} (given a secret value, not shown)`,
       });
-      continue;
-    }
-    if (key in SECRETS) {
-      const secret = SECRETS[key as SecretKey];
-      if (!raw.secretKeys.has(key)) {
-        problems.push({
-          source,
-          path: `${PROJECT}:${key}`,
-          message: `is a secret and must be set with "pulumi config set --secret ${key} <value>"; it is in plaintext now, so remove it from ${source} and set it again, and rotate it`,
-        });
-      } else if (!secret.schema.safeParse(text).success) {
-        problems.push({
-          source,
-          path: `${PROJECT}:${key}`,
-          message: `${secret.description}: ${secret.schema.safeParse(text).error?.issues[0]?.message}; given a secret value (not shown)`,
-        });
-      } else {
-        secretValues[key as SecretKey] = text;
-      }
     } else {
       const value = parseValue(text);
       const forbidden = forbiddenKeyPath(value);
-      if (forbidden !== undefined) {
+      if (forbidden === undefined) defineKey(plain, key, value);
+      else {
         problems.push({
           source,
-          path: `${PROJECT}:${key}${forbidden}`,
+          path: `${path}${forbidden}`,
           message:
             "expected a config field; given a reserved key (__proto__, constructor, prototype)",
-        });
-      } else {
-        Object.defineProperty(plain, key, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
         });
       }
     }
   }
+  return { plain, secretValues };
+}
 
-  for (const secret of Object.values(SECRETS)) {
-    if (!(secret.key in raw.values)) {
-      problems.push({
-        source,
-        path: `${PROJECT}:${secret.key}`,
-        message: `is not set; it is ${secret.description}. Set it with: pulumi config set --secret --stack ${raw.stack} ${secret.key} "$(${secret.howToGenerate})"`,
-      });
-    }
+/** What is wrong with a secret's value, never showing it: in plaintext, or not what it must be. */
+function secretProblem(
+  raw: RawConfig,
+  key: SecretKey,
+  text: string,
+  source: string,
+): Problem | undefined {
+  const secret = SECRETS[key];
+  const path = `${PROJECT}:${key}`;
+  if (!raw.secretKeys.has(key)) {
+    return {
+      source,
+      path,
+      message: `is a secret and must be set with "pulumi config set --secret ${key} <value>"; it is in plaintext now, so remove it from ${source} and set it again, and rotate it`,
+    };
   }
+  const parsed = secret.schema.safeParse(text);
+  if (parsed.success) return undefined;
+  return {
+    source,
+    path,
+    message: `${secret.description}: ${parsed.error.issues[0]?.message}; given a secret value (not shown)`,
+  };
+}
 
-  if (raw.deploying === true && !("imageRegistry" in raw.values)) {
-    problems.push({
+function missingSecretProblems(raw: RawConfig, source: string): Problem[] {
+  return Object.values(SECRETS)
+    .filter((secret) => !(secret.key in raw.values))
+    .map((secret) => ({
+      source,
+      path: `${PROJECT}:${secret.key}`,
+      message: `is not set; it is ${secret.description}. Set it with: pulumi config set --secret --stack ${raw.stack} ${secret.key} "$(${secret.howToGenerate})"`,
+    }));
+}
+
+/** `pulumi up` needs the registry; a preview shows the images under `IMAGE_REGISTRY_UNSET`. */
+function registryProblems(raw: RawConfig, source: string, catalog: Catalog): Problem[] {
+  if (raw.deploying !== true || "imageRegistry" in raw.values) return [];
+  return [
+    {
       source,
       path: `${PROJECT}:imageRegistry`,
-      message: `is not set; pulumi up needs the registry that holds the platform's images (${Object.values(PLATFORM_REPOSITORIES).join(", ")}). Set it with: pulumi config set --stack ${raw.stack} imageRegistry <registry such as ghcr.io/acme>`,
-    });
-  }
+      message: `is not set; pulumi up needs the registry that holds the platform's images (${platformRepositories(catalog).join(", ")}). Set it with: pulumi config set --stack ${raw.stack} imageRegistry <registry such as ghcr.io/acme>`,
+    },
+  ];
+}
 
-  const { config, partial } = withDefaults(plain, raw.stack, source, problems);
-  if (problems.length > 0 || config === undefined) {
-    throw new InvalidConfigError(`Invalid config for stack "${raw.stack}"`, problems, partial);
-  }
-  const secrets = Object.fromEntries(
-    Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)]),
-  ) as LoadedStackConfig["secrets"];
-  return { ...config, stack: raw.stack, secrets };
+/** Sets `key` as an own property: a key named `__proto__` stays a key (and is refused as unknown). */
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** Bad stack config: every problem, and what did parse, for the checks across files. */
@@ -303,31 +349,35 @@ function withDefaults(
   plain: Record<string, unknown>,
   stack: string,
   source: string,
+  catalog: Catalog,
   problems: Problem[],
 ): { config?: StackConfig; partial: PartialStackConfig } {
   const environment = environmentOf(stack, plain.environment, source, problems);
   // Without an environment, the other keys are still checked, against production's (stricter) rules.
-  const defaults = ENVIRONMENT_DEFAULTS[environment ?? "production"];
+  const defaults = environmentDefaultsOf(catalog)[environment ?? "production"];
   const merged = deepMerge(defaults, { ...plain, environment: environment ?? plain.environment });
-  const result = stackConfigSchema.safeParse(merged, { reportInput: true });
+  const schema = z.strictObject(stackConfigShapeOf(catalog));
+  const result = schema.safeParse(merged, { reportInput: true });
   const partial = (
-    result.success ? result.data : (partialParse(stackConfigSchema, merged) ?? {})
+    result.success ? result.data : (partialParse(schema, merged) ?? {})
   ) as PartialStackConfig;
   const issues = [
     ...(result.success ? [] : result.error.issues),
     ...(environment === undefined
       ? []
-      : environmentRules({ ...partial, environment }).map(
+      : environmentRules({ ...partial, environment }, catalog).map(
           (rule): z.core.$ZodIssue => ({ code: "custom", ...rule }) as z.core.$ZodIssue,
         )),
   ].filter((i) => environment !== undefined || i.path[0] !== "environment");
   problems.push(
     ...problemsFromZod(source, new z.ZodError(issues), {
       pathPrefix: `${PROJECT}:`,
-      schema: stackConfigSchema,
+      schema,
     }),
   );
-  return { config: issues.length === 0 && result.success ? result.data : undefined, partial };
+  const config =
+    issues.length === 0 && result.success ? (result.data as unknown as StackConfig) : undefined;
+  return { config, partial };
 }
 
 /**
@@ -363,13 +413,7 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   if (isPlainObject(base) && isPlainObject(override)) {
     const result: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(override)) {
-      // defineProperty: a key named __proto__ stays a key (and is then refused as unknown).
-      Object.defineProperty(result, k, {
-        value: deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineKey(result, k, deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v));
     }
     return result;
   }

@@ -11,15 +11,6 @@
  */
 export const IMAGE_REGISTRY_UNSET = "image-registry-not-set.invalid";
 
-/** The platform's own images, by what they run: repositories under `imageRegistry`. */
-export const PLATFORM_REPOSITORIES = {
-  agentSociety: "agent-society",
-  agentRuntime: "agent-runtime/core",
-  connector: "agent-runtime/connector",
-  /** Python with the kgents `agents` package: every `agents.<genus>.main` and the D-gent sidecar. */
-  kgents: "kgents",
-} as const;
-
 /** A digest, as an image tag field may give it instead of a tag. */
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
@@ -41,8 +32,27 @@ export function isPinned(tagOrDigest: string): boolean {
 
 /** `<registry>/<repository>:<tag>`, or `<registry>/<repository>@sha256:...` for a digest. */
 export function imageRef(registry: string, repository: string, tagOrDigest: string): string {
+  return withTagOrDigest(`${registry}/${repository}`, tagOrDigest);
+}
+
+/** `<repository>:<tag>`, or `<repository>@sha256:...` for a digest. */
+function withTagOrDigest(repository: string, tagOrDigest: string): string {
   const separator = DIGEST_PATTERN.test(tagOrDigest) ? "@" : ":";
-  return `${registry}/${repository}${separator}${tagOrDigest}`;
+  return `${repository}${separator}${tagOrDigest}`;
+}
+
+/**
+ * A service's image: under the stack's registry, or from its own full repository (TigerBeetle's
+ * official image), by tag or by digest.
+ */
+export function imageOf(
+  source: { readonly repository: string; readonly underRegistry: boolean },
+  registry: string,
+  tagOrDigest: string,
+): string {
+  return source.underRegistry
+    ? imageRef(registry, source.repository, tagOrDigest)
+    : withTagOrDigest(source.repository, tagOrDigest);
 }
 
 /** The tag of an image reference, `undefined` without one; a digest (`@sha256:...`) is said apart. */

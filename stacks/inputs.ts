@@ -9,6 +9,7 @@ import {
   readPulumiConfig,
 } from "./config";
 import { AgentsConfig, PartialStackConfig, agentsConfigSchema } from "./schema";
+import { CATALOG, Catalog } from "./catalog";
 import { InvalidInputError, Problem } from "./problems";
 
 /**
@@ -20,13 +21,14 @@ import { InvalidInputError, Problem } from "./problems";
 export function loadInputs(
   raw: RawConfig = readPulumiConfig(),
   specDir: string = specDirectory(),
+  catalog: Catalog = CATALOG,
 ): { config: LoadedStackConfig; specs: AgentSpec[] } {
   const problems: Problem[] = [];
   const titles: string[] = [];
   let config: LoadedStackConfig | undefined;
   let partial: PartialStackConfig = {};
   try {
-    config = loadStackConfig(raw);
+    config = loadStackConfig(raw, catalog);
     partial = config;
   } catch (error) {
     if (!(error instanceof InvalidConfigError)) throw error;

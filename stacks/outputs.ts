@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ENVIRONMENTS } from "./schema";
-import { STATELESS, StatelessKey, WORKLOADS } from "./catalog";
+import { CATALOG, Catalog, startOrder, statelessKeys } from "./catalog";
 
 /**
  * The stack outputs, as a contract for dashboards (`pulumi stack output --json`, or a
@@ -76,40 +76,54 @@ const budget = z.strictObject({
     .describe("each agent's share"),
 });
 
-export const stackOutputsSchema = z
-  .strictObject({
-    schemaVersion: z.literal(OUTPUTS_SCHEMA_VERSION).describe("version of this contract (semver)"),
-    environment: z.enum(ENVIRONMENTS),
-    startOrder: z
-      .array(z.enum(WORKLOADS))
-      .describe("the order in which the services are created and started"),
-    services: z.strictObject({
-      tigerbeetle: service.extend({
-        clusterId: z
-          .string()
-          .regex(/^[0-9]+$/)
-          .describe("TigerBeetle --cluster, decimal"),
-        addresses: z
-          .string()
-          .regex(/^[0-9.]+:[0-9]+(,[0-9.]+:[0-9]+)*$/)
-          .describe("every replica's ip:port in replica order, as TigerBeetle clients take it"),
-      }),
-      // Every other service of the catalog, in start order.
-      ...(Object.fromEntries(STATELESS.map((key) => [key, service])) as Record<
-        StatelessKey,
-        typeof service
-      >),
-    }),
-    agents: z.array(agent).describe("the kgents agents the stack deploys"),
-    budgets: z.array(budget).describe("per kgents namespace: quota, use and each agent's share"),
-  })
-  .meta({
-    $id: "https://agent-platform.example/schema/outputs.schema.json",
-    title: "agent-platform stack outputs",
-    description: "What `pulumi stack output --json` returns for the agent-platform stacks.",
-  });
+const tigerbeetleService = service.extend({
+  clusterId: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .describe("TigerBeetle --cluster, decimal"),
+  addresses: z
+    .string()
+    .regex(/^[0-9.]+:[0-9]+(,[0-9.]+:[0-9]+)*$/)
+    .describe("every replica's ip:port in replica order, as TigerBeetle clients take it"),
+});
+
+/** Each stateless service's outputs, under its key. */
+type StatelessServices<C extends Catalog> = {
+  readonly [K in Exclude<keyof C & string, "tigerbeetle">]: typeof service;
+};
+
+/** The outputs of a stack of `catalog`: one entry under `services` per record, in start order. */
+export function stackOutputsSchemaOf<C extends Catalog>(catalog: C) {
+  const keys = startOrder(catalog) as [string, ...string[]];
+  const stateless = Object.fromEntries(
+    statelessKeys(catalog).map((key) => [key, service]),
+  ) as StatelessServices<C>;
+  return z
+    .strictObject({
+      schemaVersion: z
+        .literal(OUTPUTS_SCHEMA_VERSION)
+        .describe("version of this contract (semver)"),
+      environment: z.enum(ENVIRONMENTS),
+      startOrder: z
+        .array(z.enum(keys))
+        .describe("the order in which the services are created and started"),
+      services: z.strictObject({ tigerbeetle: tigerbeetleService, ...stateless }),
+      agents: z.array(agent).describe("the kgents agents the stack deploys"),
+      budgets: z.array(budget).describe("per kgents namespace: quota, use and each agent's share"),
+    })
+    .meta({
+      $id: "https://agent-platform.example/schema/outputs.schema.json",
+      title: "agent-platform stack outputs",
+      description: "What `pulumi stack output --json` returns for the agent-platform stacks.",
+    });
+}
+
+/** The shipped catalog's outputs: the contract `schema/outputs.schema.json` publishes. */
+export const stackOutputsSchema = stackOutputsSchemaOf(CATALOG);
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+/** The outputs of a stack of any catalog. */
+export type StackOutputsOf<C extends Catalog> = z.infer<ReturnType<typeof stackOutputsSchemaOf<C>>>;
 
 /** `T` with any value possibly an Output: what a Pulumi program returns for an output `T`. */
 export type OutputsOf<T> =

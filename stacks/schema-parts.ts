@@ -160,3 +160,22 @@ export const imageTagSchema = z
     /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^sha256:[a-f0-9]{64}$/,
     'expected an image tag such as "1.4.2", or a digest "sha256:<64 hex>"',
   );
+
+/** A replica count, 0 to 10: a number in a spec, a number or digits in config. */
+export const specReplicasSchema = z.number().int().min(0).max(10);
+/** Replicas of a stateless service. */
+export const replicasSchema = count(specReplicasSchema);
+
+/** An ILP address (RFC 15): scheme then dot-separated segments. */
+export const ilpAddressSchema = z
+  .string()
+  .regex(
+    /^(g|private|example|peer|self|test|test1|test2|test3|local)(\.[a-zA-Z0-9_~-]+)+$/,
+    'expected an ILP address such as "g.agent-platform.society"',
+  )
+  .max(1023);
+
+/** `NODE_ID`: a service's name in logs and peering, e.g. `agent-society`. */
+export function nodeIdSchema(example: string) {
+  return z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, `expected a node id such as "${example}"`);
+}

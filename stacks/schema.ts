@@ -9,11 +9,12 @@ import {
   resourcesSchema,
   agentStorageSchema,
   count,
-  flag,
-  serviceResourcesSchema,
+  replicasSchema,
 } from "./schema-parts";
+import { CATALOG, Catalog, startOrder } from "./catalog";
+import { ENVIRONMENTS, Environment } from "./environments";
 import { PINNED_EXPECTATION, isPinned } from "./images";
-import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
+import { tigerbeetleRules } from "./services/tigerbeetle";
 
 /**
  * The zod schemas for stack config: the single source of truth for what a stack may set
@@ -23,8 +24,8 @@ import { tigerbeetleRules, tigerbeetleSchema } from "./tigerbeetle";
 export { computeResourcesSchema, imageTagSchema, resourcesSchema };
 export type { ComputeResources, Resources };
 
-export const ENVIRONMENTS = ["staging", "production"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+export { ENVIRONMENTS };
+export type { Environment };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -56,109 +57,6 @@ export const GENUS_PATTERN = /^([A-Z]|Psi)$/;
 export const genusSchema = z
   .string()
   .regex(GENUS_PATTERN, 'expected a genus: one capital letter A-Z, or "Psi"');
-
-/** Replicas of a stateless service. */
-/** A replica count, 0 to 10: a number in a spec, a number or digits in config. */
-export const specReplicasSchema = z.number().int().min(0).max(10);
-export const replicasSchema = count(specReplicasSchema);
-
-/** An ILP address (RFC 15): scheme then dot-separated segments. */
-export const ilpAddressSchema = z
-  .string()
-  .regex(
-    /^(g|private|example|peer|self|test|test1|test2|test3|local)(\.[a-zA-Z0-9_~-]+)+$/,
-    'expected an ILP address such as "g.agent-platform.society"',
-  )
-  .max(1023);
-
-export const agentSocietySchema = z.strictObject({
-  /** Image tag of `agent-society`. */
-  imageTag: imageTagSchema,
-  replicas: replicasSchema,
-  resources: serviceResourcesSchema,
-  /** `NODE_ID`: the node's name in logs and peering. */
-  nodeId: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "agent-society"'),
-  /** `ILP_ADDRESS`: agent-society exits at start without one. */
-  ilpAddress: ilpAddressSchema,
-  /** `ASSET_CODE`, e.g. USD. */
-  assetCode: z.string().regex(/^[A-Z]{3,12}$/, 'expected an asset code such as "USD"'),
-  /** `ASSET_SCALE`: decimal places of the asset. */
-  assetScale: count(z.number().int().min(0).max(18)),
-  /** `BASE_PRICE_PER_BYTE` in asset units. */
-  basePricePerByte: count(z.number().int().min(0)),
-  /** `SUPPORTED_CHAINS`: settlement chains as `<family>:<network>:<chain id>`. */
-  supportedChains: z
-    .array(
-      z.string().regex(/^[a-z0-9]+:[a-z0-9-]+:[0-9]+$/, 'expected a chain such as "evm:base:8453"'),
-    )
-    .min(1),
-  /** `SETTLEMENT_TIMEOUT` in seconds. */
-  settlementTimeout: count(z.number().int().min(1)),
-  /** `INITIAL_DEPOSIT` in asset units. */
-  initialDeposit: count(z.number().int().min(0)),
-});
-export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
-
-/** The fewest BTP retries whose window outlasts the provider's 600 s wait for the connector. */
-export const MIN_BTP_RETRIES = 10;
-
-/** agent-runtime, the ILP middleware between the connector and agent-society. */
-export const agentRuntimeSchema = z.strictObject({
-  /** Image tag of `agent-runtime/core`. */
-  imageTag: imageTagSchema,
-  replicas: replicasSchema,
-  resources: serviceResourcesSchema,
-  /** `NODE_ID`. */
-  nodeId: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "agent-runtime"'),
-  /** `BASE_ADDRESS`: the ILP address under which agent-runtime receives packets. */
-  baseAddress: ilpAddressSchema,
-  /** `BUSINESS_LOGIC_TIMEOUT` in milliseconds: how long a call to agent-society may take. */
-  businessLogicTimeoutMs: count(z.number().int().min(100).max(120000)),
-  /** `SPSP_ENABLED`. */
-  spspEnabled: flag(),
-  /** `SESSION_TTL_MS`. */
-  sessionTtlMs: count(z.number().int().min(1000)),
-  /**
-   * `CONNECTOR_BTP_MAX_RETRIES`: how often agent-runtime's BTP client retries the connector,
-   * waiting 1 s, 2 s, 4 s, ... (the default 5 gives up after about 31 s). agent-runtime starts
-   * before the connector, and Pulumi waits up to 10 minutes for the connector to become ready,
-   * so the retries must outlast that: at least 10 (about 17 minutes, `btpRetryWindowSeconds`).
-   */
-  btpMaxRetries: count(
-    z
-      .number()
-      .int()
-      .min(MIN_BTP_RETRIES, {
-        error: `expected at least ${MIN_BTP_RETRIES}, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it)`,
-      })
-      .max(20),
-  ),
-});
-
-/** Seconds agent-runtime keeps retrying the connector: 1 + 2 + 4 + ... over `retries` tries. */
-export function btpRetryWindowSeconds(retries: number): number {
-  return 2 ** retries - 1;
-}
-export type AgentRuntimeConfig = z.infer<typeof agentRuntimeSchema>;
-
-/** The ILP connector. Settlement stays off: it needs outbound HTTPS to chain RPCs (README). */
-export const connectorSchema = z.strictObject({
-  /** Image tag of `agent-runtime/connector`. */
-  imageTag: imageTagSchema,
-  replicas: replicasSchema,
-  resources: serviceResourcesSchema,
-  /** `NODE_ID`. */
-  nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a node id such as "connector"'),
-  /** `SETTLEMENT_PREFERENCE`: the chain family settlement would use. */
-  settlementPreference: z.enum(["evm"]),
-  /** `SETTLEMENT_THRESHOLD` in asset units. */
-  settlementThreshold: count(z.number().int().min(0)),
-});
-export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
 /** Per-stack changes to one agent of `spec/agents/`; unset fields keep the spec's values. */
 export const agentOverrideSchema = z.strictObject({
@@ -211,32 +109,47 @@ export const budgetsConfigSchema = z.strictObject({
 });
 export type BudgetsConfig = z.infer<typeof budgetsConfigSchema>;
 
-/**
- * Every non-secret key a stack can set, by key name under `agent-platform:`.
- */
-export const stackConfigShape = {
+/** The keys a stack sets that belong to no one service. */
+const PLATFORM_KEYS = {
   /** `staging` or `production`: picks the environment defaults and the production rules. */
   environment: z.enum(ENVIRONMENTS),
   /** Appended to every namespace and object name, e.g. `-staging`; "" in production. */
   namespaceSuffix: namespaceSuffixSchema,
   /**
-   * Registry of the platform's own images (agent-society, agent-runtime/core,
-   * agent-runtime/connector, kgents). No default: `pulumi up` refuses to run without it, and
-   * `pulumi preview` and the render show the images under `IMAGE_REGISTRY_UNSET`.
+   * Registry of the platform's own images (`platformRepositories`). No default: `pulumi up`
+   * refuses to run without it, and `pulumi preview` and the render show the images under
+   * `IMAGE_REGISTRY_UNSET`.
    */
   imageRegistry: imageRegistrySchema.optional(),
   /** `LOG_LEVEL` of every service. */
   logLevel: z.enum(LOG_LEVELS),
-  agentSociety: agentSocietySchema,
-  /** The ledger: cluster settings fixed at format time, resources, storage, seccomp. */
-  tigerbeetle: tigerbeetleSchema,
-  agentRuntime: agentRuntimeSchema,
-  connector: connectorSchema,
+};
+
+/** The kgents keys: which agents a stack deploys, and the budgets of their namespaces. */
+const KGENTS_KEYS = {
   /** kgents agents from `spec/agents/*.md`: which to deploy, per-agent overrides. */
   agents: agentsConfigSchema,
   /** ResourceQuotas of the kgents namespaces; the plan must fit them (checked before deploy). */
   budgets: budgetsConfigSchema,
 };
+
+/** Each record's config section, under its key: `agent-platform:<key>`. */
+type Sections<C extends Catalog> = { readonly [K in keyof C]: C[K]["config"] };
+
+/**
+ * Every non-secret key a stack of `catalog` can set, by key name under `agent-platform:`: the
+ * platform's keys, one section per service record (its own schema, in start order), then the
+ * kgents keys.
+ */
+export function stackConfigShapeOf<C extends Catalog>(catalog: C) {
+  const sections = Object.fromEntries(
+    startOrder(catalog).map((key) => [key, catalog[key].config]),
+  ) as Sections<C>;
+  return { ...PLATFORM_KEYS, ...sections, ...KGENTS_KEYS };
+}
+
+/** The shipped catalog's keys. */
+export const stackConfigShape = stackConfigShapeOf(CATALOG);
 
 /** Every key a stack can set, as one object: what `StackConfig` is. */
 export const stackConfigSchema = z.strictObject(stackConfigShape);
@@ -245,6 +158,13 @@ export type StackConfig = z.infer<typeof stackConfigSchema>;
 /** What parsed of a stack's config: whole sections, or the fields of a section that did. */
 export type PartialStackConfig = { [K in keyof StackConfig]?: Partial<StackConfig[K]> };
 
+/** A rule's finding, at a path below `agent-platform:`. */
+export interface RuleIssue {
+  readonly path: PropertyKey[];
+  readonly input: unknown;
+  readonly message: string;
+}
+
 /**
  * Cross-field rules that depend on the environment, on whatever parsed: a rule runs when the
  * fields it reads are valid, whatever is wrong elsewhere, so that one run reports every problem
@@ -252,7 +172,8 @@ export type PartialStackConfig = { [K in keyof StackConfig]?: Partial<StackConfi
  */
 export function environmentRules(
   config: PartialStackConfig,
-): { path: PropertyKey[]; input: unknown; message: string }[] {
+  catalog: Catalog = CATALOG,
+): RuleIssue[] {
   const tigerbeetle =
     config.environment === undefined || config.tigerbeetle === undefined
       ? []
@@ -260,23 +181,22 @@ export function environmentRules(
           ...issue,
           path: ["tigerbeetle", ...issue.path],
         }));
-  return [...imageTagRules(config), ...tigerbeetle];
+  return [...imageTagRules(config, catalog), ...tigerbeetle];
 }
 
 /**
- * Production runs only pinned images (`isPinned`: a release version or a digest): every platform
- * image tag and the kgents image tag, and every per-agent tag override. (The policy pack checks
- * the rendered containers again at preview.)
+ * Production runs only pinned images (`isPinned`: a release version or a digest): every service's
+ * image tag (each record's section has one), the kgents image tag, and every per-agent tag
+ * override. (The policy pack checks the rendered containers again at preview.)
  */
-export function imageTagRules(
-  config: PartialStackConfig,
-): { path: PropertyKey[]; input: string; message: string }[] {
+export function imageTagRules(config: PartialStackConfig, catalog: Catalog = CATALOG): RuleIssue[] {
   if (config.environment !== "production") return [];
+  const sections = config as Readonly<Record<string, { imageTag?: string } | undefined>>;
   const tags: [PropertyKey[], string | undefined][] = [
-    [["agentSociety", "imageTag"], config.agentSociety?.imageTag],
-    [["agentRuntime", "imageTag"], config.agentRuntime?.imageTag],
-    [["connector", "imageTag"], config.connector?.imageTag],
-    [["tigerbeetle", "imageTag"], config.tigerbeetle?.imageTag],
+    ...startOrder(catalog).map((key): [PropertyKey[], string | undefined] => [
+      [key, "imageTag"],
+      sections[key]?.imageTag,
+    ]),
     [["agents", "imageTag"], config.agents?.imageTag],
     ...Object.entries(config.agents?.overrides ?? {}).map(
       ([genus, o]): [PropertyKey[], string | undefined] => [

@@ -1,13 +1,5 @@
-import {
-  CATALOG,
-  CallEnv,
-  Catalog,
-  EndpointKey,
-  PORTS,
-  Scheme,
-  WORKLOADS,
-  WorkloadKey,
-} from "./catalog";
+import { Catalog, PORTS, startOrder } from "./catalog";
+import type { Scheme } from "./record";
 
 /**
  * Where everything lives for a stack: the catalog's namespaces, Service names, hosts and URLs
@@ -34,9 +26,10 @@ export interface WorkloadPlacement {
 export interface Topology {
   /** The stack's suffix for namespaces and names, e.g. `-staging`. */
   readonly suffix: string;
-  readonly workloads: { readonly [K in WorkloadKey]: WorkloadPlacement };
-  /** Every endpoint of every service, by the keys of the catalog. */
-  readonly endpoints: { readonly [K in WorkloadKey]: Readonly<Record<EndpointKey<K>, Endpoint>> };
+  /** Every service's pods, by its key in the catalog. */
+  readonly workloads: Readonly<Record<string, WorkloadPlacement>>;
+  /** Every endpoint of every service, by its key in the catalog, then the endpoint's. */
+  readonly endpoints: Readonly<Record<string, Readonly<Record<string, Endpoint>>>>;
   /** The kgents agents' namespaces: long-running agents, and short-lived ones. */
   readonly kgents: { readonly agents: string; readonly ephemeral: string };
 }
@@ -59,12 +52,12 @@ export function serviceEndpoint(
  */
 export function buildTopology(
   config: { readonly namespaceSuffix: string },
-  catalog: Catalog = CATALOG,
+  catalog: Catalog,
 ): Topology {
   const suffix = config.namespaceSuffix;
-  const workloads = {} as Record<WorkloadKey, WorkloadPlacement>;
-  const endpoints = {} as Record<WorkloadKey, Record<string, Endpoint>>;
-  for (const key of WORKLOADS) {
+  const workloads: Record<string, WorkloadPlacement> = {};
+  const endpoints: Record<string, Record<string, Endpoint>> = {};
+  for (const key of startOrder(catalog)) {
     const record = catalog[key];
     const namespace = `${record.namespace}${suffix}`;
     workloads[key] = { app: record.app, namespace };
@@ -78,7 +71,7 @@ export function buildTopology(
   return {
     suffix,
     workloads,
-    endpoints: endpoints as Topology["endpoints"],
+    endpoints,
     kgents: { agents: `kgents-agents${suffix}`, ephemeral: `kgents-ephemeral${suffix}` },
   };
 }
@@ -90,33 +83,26 @@ export function urlOf(endpoint: Endpoint): string {
 }
 
 /** A service's endpoints as URLs, by endpoint key: its stack outputs' `endpoints`. */
-export function endpointUrls<K extends WorkloadKey>(
-  topology: Topology,
-  key: K,
-): Record<EndpointKey<K>, string> {
-  const endpoints: Record<string, Endpoint> = topology.endpoints[key];
+export function endpointUrls(topology: Topology, key: string): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(endpoints).map(([name, endpoint]) => [name, urlOf(endpoint)]),
-  ) as Record<EndpointKey<K>, string>;
+    Object.entries(topology.endpoints[key]).map(([name, endpoint]) => [name, urlOf(endpoint)]),
+  );
 }
 
 /**
  * The URLs a service is given: one per call that names a variable, by that variable. The only
  * way a component gets another service's URL, so every URL it holds is a call, with its flow.
  */
-export function callUrls<K extends WorkloadKey>(
+export function callUrls(
   topology: Topology,
-  key: K,
-  catalog: Catalog = CATALOG,
-): Record<CallEnv<K>, string> {
-  const calls = catalog[key].calls;
+  key: string,
+  catalog: Catalog,
+): Record<string, string> {
   const urls: Record<string, string> = {};
-  for (const call of calls) {
-    if (call.env === undefined) continue;
-    const endpoints: Record<string, Endpoint> = topology.endpoints[call.to];
-    urls[call.env] = urlOf(endpoints[call.endpoint]);
+  for (const call of catalog[key].calls) {
+    if (call.env !== undefined) urls[call.env] = urlOf(topology.endpoints[call.to][call.endpoint]);
   }
-  return urls as Record<CallEnv<K>, string>;
+  return urls;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import type { Manifest } from "../scripts/render-lib";
-import { FLOWS } from "../stacks/catalog";
+import { CATALOG, FLOWS } from "../stacks/catalog";
 import { buildTopology } from "../stacks/topology";
 import { STACKS, render } from "./harness";
 import { KUBE_DNS, Pod, allowedConnections, connectionKey, podsOf } from "./network-model";
@@ -13,7 +13,7 @@ import { KUBE_DNS, Pod, allowedConnections, connectionKey, podsOf } from "./netw
 const SUFFIX = { staging: "-staging", production: "" } as const;
 
 function platform(stack: keyof typeof SUFFIX) {
-  const topology = buildTopology({ namespaceSuffix: SUFFIX[stack] });
+  const topology = buildTopology({ namespaceSuffix: SUFFIX[stack] }, CATALOG);
   const workloads = Object.values(topology.workloads);
   const apps = new Set(workloads.map((w) => w.app));
   const expected = [

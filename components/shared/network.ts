@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DNS, FLOWS, Flow } from "../../stacks/catalog";
+import { DNS, Flow } from "../../stacks/catalog";
 import { Topology } from "../../stacks/topology";
 import { selectorLabels } from "./labels";
 
@@ -108,7 +108,7 @@ export function allowPolicySpec(
 }
 
 /** The traffic matrix's flows (the catalog's calls) between the pods of a stack's services. */
-export function serviceFlows(topology: Topology, flows: readonly Flow[] = FLOWS): PodFlow[] {
+export function serviceFlows(topology: Topology, flows: readonly Flow[]): PodFlow[] {
   return flows.map((f) => ({
     from: topology.workloads[f.from],
     to: topology.workloads[f.to],

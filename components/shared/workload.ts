@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadKey } from "../../stacks/catalog";
 import type { Topology } from "../../stacks/topology";
 import { appLabels, commonAnnotations, selectorLabels } from "./labels";
 import { platformNamespace } from "./namespace";
@@ -106,7 +105,7 @@ export interface ServiceFoundation {
 export function serviceFoundation(
   parent: pulumi.ComponentResource,
   name: string,
-  key: WorkloadKey,
+  key: string,
   args: WorkloadContext,
   podSecurity: "restricted" | "baseline" | "privileged",
 ): ServiceFoundation {

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, runProgram } from "../../scripts/mock-runtime";
-import { CATALOG, StatelessKey } from "../../stacks/catalog";
+import { CATALOG, FLOWS } from "../../stacks/catalog";
 import { buildTopology } from "../../stacks/topology";
 import type { LoadedStackConfig } from "../../stacks/config";
 import { ENVIRONMENT_DEFAULTS } from "../../stacks/defaults";
@@ -13,7 +13,7 @@ import type { StackConfig } from "../../stacks/schema";
  * whole-stack tests beside them check the same components in the rendered stacks.
  */
 
-const topology = buildTopology({ namespaceSuffix: "-test" });
+const topology = buildTopology({ namespaceSuffix: "-test" }, CATALOG);
 
 function config(): LoadedStackConfig {
   const defaults = ENVIRONMENT_DEFAULTS.staging as unknown as StackConfig;
@@ -42,19 +42,22 @@ function runAlone(program: () => Promise<Record<string, unknown>>) {
 }
 
 /** Runs a program that builds only `PlatformService` for `key`. */
-async function alone(key: StatelessKey) {
+async function alone(key: "agentSociety" | "agentRuntime" | "connector") {
   let outputs: unknown;
   const run = await runAlone(async () => {
     // Loaded inside the program, after the mocks (as index.ts is).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PlatformService } = require("../../components/platform-service");
+    const settings = config();
     const service = new PlatformService(`${key}-alone`, {
       key,
+      catalog: CATALOG,
+      settings: settings[key],
       environment: "staging",
       topology,
       imageRegistry: "registry.test/acme",
       context: {
-        config: config(),
+        stack: { logLevel: settings.logLevel, secrets: settings.secrets },
         tigerbeetle: {
           clusterId: "1",
           addresses: "10.1.0.1:3000",
@@ -157,6 +160,7 @@ describe("TigerBeetle, alone", () => {
       const tigerbeetle = new TigerBeetle("tb-alone", {
         environment: "staging",
         topology,
+        flows: FLOWS,
         settings: { ...config().tigerbeetle, replicaCount: 1 },
       });
       outputs = tigerbeetle.outputs;

@@ -7,12 +7,13 @@ import { agentShare, budgetFigures, budgetProblems, computeBudgets } from "../..
 import type { PlannedAgent } from "../../kgents/plan";
 import { formatCpu, formatMemory, parseQuantity } from "../../stacks/quantity";
 import { buildTopology } from "../../stacks/topology";
+import { CATALOG } from "../../stacks/catalog";
 import { ROOT } from "../../scripts/stack-file";
 import { at, editedObject, ofKind, one, render, renderError } from "../harness";
 
 /** Budgets: exact quantities, surge, refusals by message, quotas, and `npm run budget`. */
 
-const topology = buildTopology({ namespaceSuffix: "" });
+const topology = buildTopology({ namespaceSuffix: "" }, CATALOG);
 
 function agent(
   name: string,

@@ -12,6 +12,7 @@ import {
 } from "../../kgents/frontmatter";
 import { agentContainers, checkAgentObjectSizes, escapeEnvValue } from "../../components/agent";
 import { buildTopology } from "../../stacks/topology";
+import { CATALOG } from "../../stacks/catalog";
 import { planAgents } from "../../kgents/plan";
 import { spec, specDir } from "./helpers";
 
@@ -312,7 +313,7 @@ describe("spec files are data, never code", () => {
     );
     const args = {
       environment: "staging",
-      topology: buildTopology({ namespaceSuffix: "" }),
+      topology: buildTopology({ namespaceSuffix: "" }, CATALOG),
       agents: [agent],
     };
     assert.deepEqual(checkAgentObjectSizes(args), []);

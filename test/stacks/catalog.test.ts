@@ -4,24 +4,27 @@ import { allowPolicySpec, serviceFlows } from "../../components/shared/network";
 import {
   CATALOG,
   Catalog,
-  RunContext,
   FLOWS,
   catalogProblems,
   flowsOf,
+  statelessRecord,
 } from "../../stacks/catalog";
+import type { RunContext, StatelessSettings } from "../../stacks/record";
+import type { ConnectorConfig } from "../../stacks/services/connector";
 import { buildTopology, callUrls } from "../../stacks/topology";
 import { loadStackConfig } from "../../stacks/config";
 import { stackRawConfig } from "../harness";
 
 /** The service catalog: one record per service, and what is derived from it. */
 
-const topology = buildTopology({ namespaceSuffix: "-staging" });
+const topology = buildTopology({ namespaceSuffix: "-staging" }, CATALOG);
 
-function context(): RunContext {
+function context(): RunContext<StatelessSettings> & { settings: ConnectorConfig } {
   const config = loadStackConfig(stackRawConfig("staging"));
   return {
-    config,
-    urls: callUrls(topology, "connector"),
+    settings: config.connector,
+    stack: { logLevel: config.logLevel, secrets: config.secrets },
+    urls: callUrls(topology, "connector", CATALOG),
     tigerbeetle: { clusterId: "1", addresses: "10.0.0.1:3000", seccomp: { type: "unconfined" } },
   };
 }
@@ -78,12 +81,12 @@ describe("service catalog", () => {
   });
 
   it("derives each service's URLs from its calls, with the stack's suffix", () => {
-    assert.deepEqual(callUrls(topology, "agentSociety"), {
+    assert.deepEqual(callUrls(topology, "agentSociety", CATALOG), {
       CONNECTOR_ADMIN_URL: "http://connector-staging.agent-runtime-staging.svc.cluster.local:8081",
       AGENT_RUNTIME_URL:
         "http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100",
     });
-    assert.deepEqual(callUrls(topology, "connector"), {
+    assert.deepEqual(callUrls(topology, "connector", CATALOG), {
       LOCAL_DELIVERY_URL:
         "http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100",
     });
@@ -129,9 +132,10 @@ describe("service catalog", () => {
   });
 
   it("a URL cannot exist without its call: the component refuses one, and a call without its URL", () => {
-    const urls = callUrls(topology, "connector");
-    const run = CATALOG.connector.run(context());
-    checkRun("connector", run, urls);
+    const urls = callUrls(topology, "connector", CATALOG);
+    const record = statelessRecord(CATALOG, "connector");
+    const run = record.run(context());
+    checkRun("connector", record, run, urls);
     const extra = {
       ...run,
       env: {
@@ -141,7 +145,7 @@ describe("service catalog", () => {
       },
     };
     assert.throws(
-      () => checkRun("connector", extra, urls),
+      () => checkRun("connector", record, extra, urls),
       new Error(
         "service connector: BUSINESS_LOGIC_URL holds a cluster URL but is not a call of the catalog (stacks/catalog.ts)",
       ),
@@ -150,14 +154,14 @@ describe("service catalog", () => {
       Object.entries(run.env).filter(([key]) => key !== "LOCAL_DELIVERY_URL"),
     );
     assert.throws(
-      () => checkRun("connector", { ...run, env: withoutUrl }, urls),
+      () => checkRun("connector", record, { ...run, env: withoutUrl }, urls),
       new Error(
         "service connector: LOCAL_DELIVERY_URL (a call of the catalog) is not http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100 in its env (stacks/catalog.ts)",
       ),
     );
     const badProbe = { ...run.probes, readiness: { path: "/ready", port: "metrics" } };
     assert.throws(
-      () => checkRun("connector", { ...run, probes: badProbe }, urls),
+      () => checkRun("connector", record, { ...run, probes: badProbe }, urls),
       new Error(
         "service connector: the readiness probe names no port of it: metrics (stacks/catalog.ts)",
       ),

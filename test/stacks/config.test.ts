@@ -90,7 +90,7 @@ describe("stack config", () => {
       [
         "agent-platform:agentSociety.replica: unknown key; allowed keys: imageTag, replicas, resources, nodeId, " +
           "ilpAddress, assetCode, assetScale, basePricePerByte, supportedChains, settlementTimeout, initialDeposit",
-        "agent-platform:replicas: unknown key; allowed keys: environment, namespaceSuffix, imageRegistry, logLevel, agentSociety, tigerbeetle, agentRuntime, connector, agents, budgets",
+        "agent-platform:replicas: unknown key; allowed keys: environment, namespaceSuffix, imageRegistry, logLevel, tigerbeetle, agentSociety, agentRuntime, connector, agents, budgets",
       ],
     );
   });

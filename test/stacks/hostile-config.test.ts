@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { RawConfig, loadStackConfig } from "../../stacks/config";
 import { loadInputs } from "../../stacks/inputs";
 import { InvalidInputError } from "../../stacks/problems";
-import { MIN_BTP_RETRIES, btpRetryWindowSeconds } from "../../stacks/schema";
+import { MIN_BTP_RETRIES, btpRetryWindowSeconds } from "../../stacks/services/agent-runtime";
 import { spec, specDir } from "../kgents/helpers";
 import { stackRawConfig } from "../harness";
 import { DEFAULT_SPEC_DIR } from "../../kgents/load";
@@ -226,8 +226,8 @@ describe("every problem at once", () => {
       problems(() => loadInputs(production, DEFAULT_SPEC_DIR)),
       [
         'Pulumi.production.yaml: agent-platform:logLevel: expected one of "debug", "info", "warn", "error"; given "loud"',
-        "Pulumi.production.yaml: agent-platform:agentSociety.replicas: expected >= 0; given -1",
         'Pulumi.production.yaml: agent-platform:tigerbeetle.development: expected boolean; given "maybe"',
+        "Pulumi.production.yaml: agent-platform:agentSociety.replicas: expected >= 0; given -1",
         "Pulumi.production.yaml: agent-platform:agentRuntime.btpMaxRetries: expected at least 10, so that agent-runtime keeps retrying while the connector starts after it (Pulumi waits up to 600 s for it); given 3",
         'Pulumi.production.yaml: agent-platform:agents.overrides.b: expected a genus: one capital letter A-Z, or "Psi"; given the key "b"',
         'Pulumi.production.yaml: agent-platform:agentSociety.imageTag: expected a pinned version such as "1.4.2" or a digest "sha256:<64 hex>" in production (a tag that is not a release version can be moved to another image); given "latest"',

@@ -1,12 +1,8 @@
 import { strict as assert } from "assert";
+import { CATALOG } from "../../stacks/catalog";
 import { renderStack } from "../../scripts/render-lib";
 import { imageRegistryUnsetWarning, loadStackConfig } from "../../stacks/config";
-import {
-  IMAGE_REGISTRY_UNSET,
-  PLATFORM_REPOSITORIES,
-  imageRef,
-  isPinned,
-} from "../../stacks/images";
+import { IMAGE_REGISTRY_UNSET, imageRef, isPinned } from "../../stacks/images";
 import { InvalidInputError } from "../../stacks/problems";
 import { render, stackRawConfig } from "../harness";
 
@@ -103,11 +99,11 @@ describe("images: where they come from", () => {
   it("a digest is written after @, a tag after :", () => {
     const digest = `sha256:${"c".repeat(64)}`;
     assert.equal(
-      imageRef("ghcr.io/acme", PLATFORM_REPOSITORIES.agentSociety, digest),
+      imageRef("ghcr.io/acme", CATALOG.agentSociety.image.repository, digest),
       `ghcr.io/acme/agent-society@${digest}`,
     );
     assert.equal(
-      imageRef("registry.local:5000/team", PLATFORM_REPOSITORIES.connector, "1.4.2"),
+      imageRef("registry.local:5000/team", CATALOG.connector.image.repository, "1.4.2"),
       "registry.local:5000/team/agent-runtime/connector:1.4.2",
     );
   });

@@ -7,7 +7,7 @@ import {
   spreadsAcrossZones,
   tigerbeetleRules,
   tigerbeetleSchema,
-} from "../../stacks/tigerbeetle";
+} from "../../../stacks/services/tigerbeetle";
 
 /** A valid production setting; each test breaks one thing. */
 const PRODUCTION: TigerBeetleConfig = {

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { count, flag, imageTagSchema, resourcesSchema } from "./schema-parts";
-import { parseQuantity, toBytes } from "./quantity";
-import { ioUringSeccompSchema } from "./io-uring";
+import { count, flag, imageTagSchema, resourcesSchema } from "../schema-parts";
+import { parseQuantity, toBytes } from "../quantity";
+import { ioUringSeccompSchema } from "../io-uring";
+import { serviceRecord } from "../record";
+import { plusStorage } from "./shared";
 
 /**
  * TigerBeetle's stack config (`agent-platform:tigerbeetle`) and its cross-field rules.
@@ -163,3 +165,69 @@ export function spreadsAcrossZones(replicaCount: number): boolean {
 export function dataFileName(clusterId: string, replica: number): string {
   return `${clusterId}_${replica}.tigerbeetle`;
 }
+
+/** TigerBeetle's own disk beside its claim: logs and the image's writable layer. */
+const STORAGE = { request: "256Mi", limit: "1Gi" };
+
+/** Values both environments share; `clusterId` has no default: every stack sets its own. */
+const common = {
+  imageTag: "0.16.68",
+  // Unconfined: the runtime's default profile blocks io_uring (see the README, "io_uring").
+  seccomp: { type: "unconfined" as const },
+  bootstrap: false,
+};
+
+/**
+ * The ledger. Its nature differs from the stateless services' (one StatefulSet per replica, data
+ * claims, a cluster record), so it has a component of its own (`components/tigerbeetle.ts`) and
+ * no `run`; everything else about it is here, as for every service.
+ */
+export const tigerbeetle = serviceRecord({
+  summary: "the ledger (StatefulSets, one per replica)",
+  namespace: "tigerbeetle",
+  app: "tigerbeetle",
+  ports: { tigerbeetle: 3000 },
+  endpoints: {
+    /** Over all replicas, DNS only: clients take every replica's address (`addresses`). */
+    headless: { service: "tigerbeetle", port: "tigerbeetle", scheme: "tcp", headless: true },
+  },
+  calls: [
+    {
+      to: "tigerbeetle",
+      endpoint: "headless",
+      why: "replicas replicate to each other (through each replica's ClusterIP Service)",
+    },
+  ],
+  // The official image, not under `imageRegistry` (which holds the platform's own).
+  image: { repository: "ghcr.io/tigerbeetle/tigerbeetle", underRegistry: false },
+  config: tigerbeetleSchema,
+  defaults: {
+    staging: {
+      ...common,
+      replicaCount: 3,
+      resources: plusStorage(
+        { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        STORAGE,
+      ),
+      storage: { className: "", size: "20Gi" },
+      development: true,
+      // Staging clusters are small and often have no zones: spread when possible, never Pending.
+      placement: { nodes: "preferred", zones: "preferred" },
+    },
+    production: {
+      ...common,
+      replicaCount: 6,
+      resources: plusStorage(
+        { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } },
+        STORAGE,
+      ),
+      storage: { className: "", size: "200Gi" },
+      development: false,
+      // Production: a node or zone loss costs at most one replica, or the replica waits (README).
+      placement: { nodes: "required", zones: "required" },
+    },
+  },
+});
+
+/** The replica port: replication and clients. */
+export const TIGERBEETLE_PORT = tigerbeetle.ports.tigerbeetle;
