@@ -4,7 +4,7 @@ import { renderStack } from "../../scripts/render-lib";
 import { imageRegistryUnsetWarning, loadStackConfig } from "../../stacks/config";
 import { IMAGE_REGISTRY_UNSET, imageRef, isPinned } from "../../stacks/images";
 import { InvalidInputError } from "../../stacks/problems";
-import { render, stackRawConfig } from "../harness";
+import { at, editedObject, one, render, stackRawConfig } from "../harness";
 
 /** Where images come from (issue 14, item 4): configuration `pulumi up` requires. */
 
@@ -105,6 +105,20 @@ describe("images: where they come from", () => {
     assert.equal(
       imageRef("registry.local:5000/team", CATALOG.connector.image.repository, "1.4.2"),
       "registry.local:5000/team/agent-runtime/connector:1.4.2",
+    );
+  });
+
+  it("TigerBeetle's official image by digest too: <repository>@sha256:..., under no registry", async () => {
+    const digest = `sha256:${"e".repeat(64)}`;
+    const { manifests } = await render("staging", {
+      tigerbeetle: editedObject("staging", "tigerbeetle", (tb) => (tb.imageTag = digest)),
+    });
+    const statefulSet = one(manifests, "StatefulSet", "tigerbeetle-0-staging");
+    assert.deepEqual(
+      at(statefulSet, "spec", "template", "spec", "containers").map(
+        (c: { image: string }) => c.image,
+      ),
+      [`ghcr.io/tigerbeetle/tigerbeetle@${digest}`],
     );
   });
 
