@@ -80,17 +80,7 @@ export class PlatformService extends pulumi.ComponentResource {
     this.namespace = foundation.namespace;
     this.image = imageOf(record.image, args.imageRegistry, settings.imageTag);
 
-    const config = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta, data: { ...run.env } },
-      child,
-    );
-    const secret = new k8s.core.v1.Secret(
-      `${name}-secrets`,
-      { metadata: meta, type: "Opaque", stringData: { ...run.secrets } },
-      child,
-    );
-
+    const envFrom = environmentObjects(name, meta, run, child);
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -102,21 +92,16 @@ export class PlatformService extends pulumi.ComponentResource {
             labels: meta.labels,
             annotations: { ...meta.annotations, ...run.podAnnotations },
           },
-          pod: servicePod(record, run, settings, this.image, serviceAccount.metadata.name, [
-            config,
-            secret,
-          ]),
+          pod: servicePod(record, run, settings, this.image, serviceAccount.metadata.name, envFrom),
         }),
       },
       child,
     );
     this.services = serviceObjects(name, record, topology.endpoints[key], app, meta, child);
+    const budget = disruptionBudgetSpec(app, settings.replicas);
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      {
-        metadata: { name: objectName, ...meta },
-        spec: disruptionBudgetSpec(app, settings.replicas),
-      },
+      { metadata: { name: objectName, ...meta }, spec: budget },
       child,
     );
     workloadNetworkPolicies(
@@ -139,6 +124,32 @@ export class PlatformService extends pulumi.ComponentResource {
 }
 
 /**
+ * The auto-named ConfigMap and Secret of `run` (a changed value creates a new object, and so rolls
+ * the pods), as the container's environment: the ConfigMap first, then the Secret.
+ */
+function environmentObjects(
+  name: string,
+  meta: WorkloadMeta,
+  run: RunSpec,
+  opts: pulumi.CustomResourceOptions,
+): k8s.types.input.core.v1.EnvFromSource[] {
+  const config = new k8s.core.v1.ConfigMap(
+    `${name}-config`,
+    { metadata: meta, data: { ...run.env } },
+    opts,
+  );
+  const secret = new k8s.core.v1.Secret(
+    `${name}-secrets`,
+    { metadata: meta, type: "Opaque", stringData: { ...run.secrets } },
+    opts,
+  );
+  return [
+    { configMapRef: { name: config.metadata.name } },
+    { secretRef: { name: secret.metadata.name } },
+  ];
+}
+
+/**
  * The pod of a stateless service: its one container, named after its app, with the record's
  * ports, the ConfigMap then the Secret as its environment, its resources and HTTP probes, and a
  * `/tmp` scratch volume beside the read-only root filesystem; preferred spread over nodes, 30 s
@@ -150,7 +161,7 @@ function servicePod(
   settings: StatelessSettings,
   image: string,
   serviceAccountName: pulumi.Input<string>,
-  [config, secret]: [k8s.core.v1.ConfigMap, k8s.core.v1.Secret],
+  envFrom: k8s.types.input.core.v1.EnvFromSource[],
 ): PodDeclaration {
   const probe = (p: HttpProbe, timing: ProbeTiming) => httpGetProbe(p.path, p.port, timing);
   return {
@@ -166,10 +177,7 @@ function servicePod(
           name: portName,
           containerPort,
         })),
-        envFrom: [
-          { configMapRef: { name: config.metadata.name } },
-          { secretRef: { name: secret.metadata.name } },
-        ],
+        envFrom,
         resources: settings.resources,
         probes: {
           startup: probe(run.probes.startup, STARTUP),

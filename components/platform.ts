@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog, flowsOf, startOrder, statelessKeys } from "../stacks/catalog";
 import { imageRegistryUnsetWarning } from "../stacks/config";
+import type { LoadedStackConfig } from "../stacks/config";
 import type { StatelessSettings } from "../stacks/record";
+import type { Topology } from "../stacks/topology";
 import { OUTPUTS_SCHEMA_VERSION, OutputsOf, StackOutputsOf } from "../stacks/outputs";
 import { DESTROY_GUARD_NAME, DestroyGuard } from "./destroy-guard";
 import { deployKgents } from "./kgents";
@@ -33,32 +35,12 @@ export async function deployPlatform(catalog: Catalog) {
     settings: config.tigerbeetle,
   });
 
-  const context = {
-    stack: { logLevel: config.logLevel, secrets: config.secrets },
-    tigerbeetle: {
-      clusterId: tigerbeetle.clusterId,
-      addresses: tigerbeetle.addresses,
-      seccomp: config.tigerbeetle.seccomp,
-    },
-  };
-  // The schema derived from the same catalog checked every section (stacks/schema.ts).
-  const sections = config as unknown as Readonly<Record<string, StatelessSettings>>;
-  let previous: pulumi.Resource = tigerbeetle;
-  const services: Record<string, ServiceOutputs> = {};
-  const platformServices: PlatformService[] = [];
-  for (const key of statelessKeys(catalog)) {
-    const service = new PlatformService(
-      topology.workloads[key].app,
-      {
-        ...{ key, catalog, settings: sections[key], environment: config.environment },
-        ...{ topology, imageRegistry, context },
-      },
-      { dependsOn: [previous] },
-    );
-    services[key] = service.outputs;
-    platformServices.push(service);
-    previous = service;
-  }
+  const { services, components } = deployServices(catalog, {
+    config,
+    topology,
+    imageRegistry,
+    after: tigerbeetle,
+  });
 
   // The kgents objects wait for TigerBeetle's cluster record too: a refused change of the
   // ledger's identity (cluster ID, replica count) is then the update's first change, and stops it
@@ -70,7 +52,7 @@ export async function deployPlatform(catalog: Catalog) {
 
   // Last: `pulumi destroy` is refused before its first delete (components/destroy-guard.ts).
   new DestroyGuard(DESTROY_GUARD_NAME, {
-    resources: [tigerbeetle, ...platformServices, kgents.namespaces, kgents.agents],
+    resources: [tigerbeetle, ...components, kgents.namespaces, kgents.agents],
     registered: [kgents.agents.objectResources],
   });
 
@@ -82,4 +64,47 @@ export async function deployPlatform(catalog: Catalog) {
     agents: kgents.outputs,
     budgets: kgents.budgetOutputs,
   } satisfies OutputsOf<StackOutputsOf<Catalog>>;
+}
+
+/**
+ * Every stateless service of the catalog, in start order, each waiting for the one before it (the
+ * first for `after`, the ledger), with what its record's `run` may use.
+ */
+function deployServices(
+  catalog: Catalog,
+  args: {
+    readonly config: LoadedStackConfig;
+    readonly topology: Topology;
+    readonly imageRegistry: string;
+    readonly after: TigerBeetle;
+  },
+) {
+  const { config, topology, imageRegistry } = args;
+  const context = {
+    stack: { logLevel: config.logLevel, secrets: config.secrets },
+    tigerbeetle: {
+      clusterId: args.after.clusterId,
+      addresses: args.after.addresses,
+      seccomp: config.tigerbeetle.seccomp,
+    },
+  };
+  // The schema derived from the same catalog checked every section (stacks/schema.ts).
+  const sections = config as unknown as Readonly<Record<string, StatelessSettings>>;
+  let previous: pulumi.Resource = args.after;
+  const services: Record<string, ServiceOutputs> = {};
+  const components: PlatformService[] = [];
+  for (const key of statelessKeys(catalog)) {
+    const service = new PlatformService(
+      topology.workloads[key].app,
+      {
+        ...{ key, catalog, settings: sections[key], environment: config.environment },
+        ...{ topology, imageRegistry, context },
+      },
+      { dependsOn: [previous] },
+    );
+    services[key] = service.outputs;
+    components.push(service);
+    previous = service;
+  }
+  return { services, components };
 }

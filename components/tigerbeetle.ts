@@ -1,32 +1,30 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Topology, endpointUrls } from "../stacks/topology";
+import type { Flow } from "../stacks/catalog";
+import { imageOf } from "../stacks/images";
 import {
   TIGERBEETLE_PORT,
   TigerBeetleConfig,
-  quorumSize,
   tigerbeetle as ledgerRecord,
 } from "../stacks/services/tigerbeetle";
-import { imageOf } from "../stacks/images";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
-import { KEPT, formerType } from "./shared/kept";
-import { keptNamespace } from "./shared/namespace";
+import { Topology, endpointUrls } from "../stacks/topology";
+import { appLabels, commonAnnotations } from "./shared/labels";
 import { serviceFlows } from "./shared/network";
-import type { Flow } from "../stacks/catalog";
+import { tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
 import {
-  WorkloadMeta,
-  disruptionBudgetSpec,
-  tokenlessServiceAccount,
-  workloadNetworkPolicies,
-} from "./shared/workload";
-import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "../stacks/io-uring";
-import {
-  PodContext,
-  REPLICA_LABEL,
-  formatPodSpec,
-  replicaAddresses,
-  replicaPodSpec,
-} from "./tigerbeetle-replica";
+  LedgerContext,
+  clusterRecord,
+  dataClaimName,
+  dataClaims,
+  formatJobs,
+  headlessService,
+  ledgerNamespace,
+  quorumBudget,
+  replicaServices,
+  replicaStatefulSets,
+  warnOfBootstrap,
+} from "./tigerbeetle-objects";
+import { PodContext } from "./tigerbeetle-replica";
 
 export interface TigerBeetleArgs {
   /** `staging` or `production`: production protects the StatefulSets and Services. */
@@ -87,279 +85,49 @@ export class TigerBeetle extends pulumi.ComponentResource {
     super("agent-platform:index:TigerBeetle", name, {}, opts);
     const { topology, settings } = args;
     const placement = topology.workloads.tigerbeetle;
-    const app = placement.app;
-    const labels = appLabels(app);
-    const annotations = commonAnnotations(args.environment);
-    const suffix = topology.suffix;
-    const production = args.environment === "production";
     this.clusterId = settings.clusterId;
     this.replicaCount = settings.replicaCount;
-    // The official image, by tag or digest (`tigerbeetle.image`: not under `imageRegistry`).
+    // The official image, by tag or digest (its record's `image`: not under `imageRegistry`).
     this.image = imageOf(ledgerRecord.image, "", settings.imageTag);
-    const child = { parent: this };
+    const labels = appLabels(placement.app);
+    const annotations = commonAnnotations(args.environment);
     // Production: `pulumi destroy` and replacements of the StatefulSets and replica Services are
     // refused. Staging may be torn down and rebuilt. What holds data is kept in every environment
     // (`shared/kept.ts`): the namespace, the cluster record, the claims and the format Jobs.
-    const protectInProduction = production ? { protect: true } : {};
+    const protectInProduction = args.environment === "production" ? { protect: true } : {};
 
-    // Pod Security level: io_uring needs Unconfined seccomp or a Localhost profile, and
-    // "baseline"/"restricted" forbid Unconfined; see ioUringPodSecurityLevel.
-    this.namespace = keptNamespace(
-      `${name}-namespace`,
-      {
-        name: placement.namespace,
-        podSecurity: ioUringPodSecurityLevel(settings.seccomp),
-        labels,
-        annotations,
-      },
-      { ...child, ...protectInProduction },
-    );
-    const namespace = this.namespace.metadata.name;
-
-    // Immutable and protected in every environment: a change of cluster ID or replica count
-    // would need a replacement, which the engine refuses for a protected resource. Kept: after a
-    // destroy, the next `up` applies the same record again, and a record of other settings is
-    // refused by the API server (the object is immutable) before any replica starts.
-    this.clusterRecord = new k8s.core.v1.ConfigMapPatch(
-      `${name}-cluster`,
-      {
-        metadata: { name: `tigerbeetle-cluster${suffix}`, namespace, labels, annotations },
-        immutable: true,
-        data: {
-          clusterId: settings.clusterId,
-          replicaCount: String(settings.replicaCount),
-        },
-      },
-      {
-        parent: this,
-        protect: true,
-        replaceOnChanges: ["data", "immutable"],
-        ...KEPT,
-        ...formerType("kubernetes:core/v1:ConfigMap"),
-      },
-    );
-    // Everything else waits for the record: a refused change of the ledger's identity is the
-    // update's first change, so it stops the update before anything has changed (index.ts makes
-    // the rest of the stack wait for it too).
-    const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
-
-    const meta: WorkloadMeta = { namespace, labels, annotations };
-    // TigerBeetle never calls the Kubernetes API.
-    const serviceAccount = tokenlessServiceAccount(
-      `${name}-serviceaccount`,
-      `tigerbeetle${suffix}`,
-      meta,
-      afterRecord,
-    );
-
-    const port = {
-      name: "tigerbeetle",
-      port: TIGERBEETLE_PORT,
-      targetPort: "tigerbeetle",
-      protocol: "TCP",
-    };
-    this.headlessService = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata: {
-          name: topology.endpoints.tigerbeetle.headless.service,
-          namespace,
-          labels,
-          annotations,
-        },
-        spec: {
-          clusterIP: "None",
-          // Replicas must find each other before any of them is ready.
-          publishNotReadyAddresses: true,
-          selector: selectorLabels(app),
-          ports: [port],
-        },
-      },
-      afterRecord,
-    );
-
-    const replicas = [...Array(settings.replicaCount).keys()];
-    // One stable ClusterIP per replica. Its IP is part of every replica's --addresses, so in
-    // production the Service is protected: a new Service would get a new IP.
-    this.replicaServices = replicas.map(
-      (i) =>
-        new k8s.core.v1.Service(
-          `${name}-replica-${i}`,
-          {
-            metadata: { name: `tigerbeetle-${i}${suffix}`, namespace, labels, annotations },
-            spec: {
-              type: "ClusterIP",
-              publishNotReadyAddresses: true,
-              selector: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) },
-              ports: [port],
-            },
-          },
-          { ...afterRecord, ...protectInProduction },
-        ),
-    );
-    const ips = pulumi.all(this.replicaServices.map(assignedClusterIp));
-    this.addresses = ips.apply((list) => list.map((ip) => `${ip}:${TIGERBEETLE_PORT}`).join(","));
-
-    // Each replica's data volume is a claim of its own, kept in every environment: not deleted
-    // by `pulumi destroy`, by a replacement, or when a StatefulSet goes, and adopted with its
-    // volume by the next `up`. In production it is also protected, so a plan that would replace
-    // it (a new storage class) is refused.
-    const dataClaimName = (i: number) => `tigerbeetle-data-${i}${suffix}`;
-    this.dataClaims = replicas.map(
-      (i) =>
-        new k8s.core.v1.PersistentVolumeClaimPatch(
-          `${name}-data-${i}`,
-          {
-            metadata: {
-              name: dataClaimName(i),
-              namespace,
-              labels: { ...labels, [REPLICA_LABEL]: String(i) },
-              annotations,
-            },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              ...(settings.storage.className === ""
-                ? {}
-                : { storageClassName: settings.storage.className }),
-              resources: { requests: { storage: settings.storage.size } },
-            },
-          },
-          {
-            parent: this,
-            dependsOn: [this.clusterRecord],
-            ...KEPT,
-            ...protectInProduction,
-            ...formerType("kubernetes:core/v1:PersistentVolumeClaim"),
-          },
-        ),
-    );
-    const podContext = (i: number): PodContext => ({
-      settings,
-      serviceAccountName: `tigerbeetle${suffix}`,
-      image: this.image,
-      claimName: dataClaimName(i),
+    this.namespace = ledgerNamespace(name, this, placement.namespace, settings, {
+      labels,
+      annotations,
+      protectInProduction,
     });
-
-    // Bootstrap only: one Job per replica formats its data file, before any replica starts
-    // (Pulumi waits for a Job to complete, and the StatefulSets depend on the Jobs). A Job runs
-    // once: `ignoreChanges` keeps Pulumi from ever replacing it (a replacement would run it
-    // again), and it is kept: the finished Job stays in the cluster when `bootstrap` goes back to
-    // false or the stack is destroyed, and a later bootstrap adopts it rather than failing on it.
-    // Replica pods themselves never format.
-    const formatApp = `${app}-format`;
-    this.formatJobs = settings.bootstrap
-      ? replicas.map((i) => {
-          const jobLabels = { ...appLabels(formatApp, app), [REPLICA_LABEL]: String(i) };
-          return new k8s.batch.v1.JobPatch(
-            `${name}-format-${i}`,
-            {
-              metadata: {
-                name: `tigerbeetle-format-${i}${suffix}`,
-                namespace,
-                labels: jobLabels,
-                annotations,
-              },
-              spec: {
-                // A failed format is for the operator to look at, not to retry.
-                backoffLimit: 0,
-                template: {
-                  metadata: {
-                    labels: jobLabels,
-                    annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
-                  },
-                  spec: formatPodSpec(podContext(i), formatApp, i),
-                },
-              },
-            },
-            {
-              parent: this,
-              dependsOn: [this.clusterRecord, serviceAccount, this.dataClaims[i]],
-              ignoreChanges: ["spec", "metadata"],
-              ...KEPT,
-              ...formerType("kubernetes:batch/v1:Job"),
-            },
-          );
-        })
-      : [];
-
-    // One replica at a time: each StatefulSet depends on the one before it, so the engine starts
-    // replica i's update only after replica i-1's has finished, and the provider finishes a
-    // StatefulSet update only when its pod is back, ready and current. Without the chain Pulumi
-    // updates all six at once, and any change to image, resources or seccomp restarts every
-    // replica together: the ledger loses its quorum. (A PodDisruptionBudget limits evictions,
-    // not rollouts.)
-    this.statefulSets = [];
-    for (const i of replicas) {
-      const podLabels = { ...labels, [REPLICA_LABEL]: String(i) };
-      const previous = this.statefulSets.slice(-1);
-      const statefulSet = new k8s.apps.v1.StatefulSet(
-        `${name}-replica-${i}`,
-        {
-          metadata: {
-            name: `tigerbeetle-${i}${suffix}`,
-            namespace,
-            labels: podLabels,
-            annotations,
-          },
-          spec: {
-            // One pod per StatefulSet: at most one process ever holds a replica's data file.
-            replicas: 1,
-            serviceName: this.headlessService.metadata.name,
-            selector: { matchLabels: { ...selectorLabels(app), [REPLICA_LABEL]: String(i) } },
-            updateStrategy: { type: "RollingUpdate" },
-            template: {
-              // The io_uring seccomp exception, named on the pod (policy pack, README).
-              metadata: {
-                labels: podLabels,
-                annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
-              },
-              spec: ips.apply((list) =>
-                replicaPodSpec(podContext(i), app, i, replicaAddresses(list, i)),
-              ),
-            },
-          },
-        },
-        {
-          parent: this,
-          dependsOn: [
-            this.clusterRecord,
-            serviceAccount,
-            this.dataClaims[i],
-            ...this.formatJobs,
-            ...previous,
-          ],
-          ...protectInProduction,
-        },
-      );
-      this.statefulSets.push(statefulSet);
-    }
-
-    // A majority of replicas stays up through voluntary disruptions (drains, upgrades).
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      {
-        metadata: { name: `tigerbeetle${suffix}`, namespace, labels, annotations },
-        spec: disruptionBudgetSpec(app, settings.replicaCount, quorumSize(settings.replicaCount)),
-      },
+    const ctx: LedgerContext = {
+      ...{ name, parent: this, settings, suffix: topology.suffix, app: placement.app },
+      meta: { namespace: this.namespace.metadata.name, labels, annotations },
+      protectInProduction,
+    };
+    this.clusterRecord = clusterRecord(ctx);
+    // Everything else waits for the record: a refused change of the ledger's identity is the
+    // update's first change, so it stops the update before anything has changed (deployPlatform
+    // makes the rest of the stack wait for it too).
+    const afterRecord = { parent: this, dependsOn: [this.clusterRecord] };
+    const replicas = deployReplicas(ctx, {
+      headlessName: topology.endpoints.tigerbeetle.headless.service,
+      image: this.image,
+      record: this.clusterRecord,
       afterRecord,
-    );
-
-    workloadNetworkPolicies(
-      name,
-      `tigerbeetle${suffix}`,
-      placement,
-      serviceFlows(topology, args.flows),
-      meta,
-      afterRecord,
-    );
-
-    if (settings.bootstrap) {
-      void pulumi.log.warn(
-        "tigerbeetle.bootstrap is true: this update formats every replica that has no data " +
-          "file yet, once. Set it back to false once the cluster runs (README, Bootstrap).",
-        this,
-      );
-    }
+    });
+    this.headlessService = replicas.headlessService;
+    this.replicaServices = replicas.replicaServices;
+    this.addresses = replicas.addresses;
+    this.dataClaims = replicas.dataClaims;
+    this.formatJobs = replicas.formatJobs;
+    this.statefulSets = replicas.statefulSets;
+    quorumBudget(ctx, afterRecord);
+    const objectName = `tigerbeetle${topology.suffix}`;
+    const flows = serviceFlows(topology, args.flows);
+    workloadNetworkPolicies(name, objectName, placement, flows, ctx.meta, afterRecord);
+    warnOfBootstrap(settings, this);
 
     this.outputs = {
       namespace: placement.namespace,
@@ -371,6 +139,56 @@ export class TigerBeetle extends pulumi.ComponentResource {
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/**
+ * The ServiceAccount, the Services, the data claims, the format Jobs and the StatefulSets.
+ * TigerBeetle's `--addresses` takes IP literals: each replica is given every replica Service's
+ * cluster IP, in replica order.
+ */
+function deployReplicas(
+  ctx: LedgerContext,
+  args: {
+    readonly headlessName: string;
+    readonly image: string;
+    readonly record: pulumi.Resource;
+    readonly afterRecord: pulumi.CustomResourceOptions;
+  },
+) {
+  // TigerBeetle never calls the Kubernetes API.
+  const serviceAccountName = `tigerbeetle${ctx.suffix}`;
+  const sa = tokenlessServiceAccount(
+    `${ctx.name}-serviceaccount`,
+    serviceAccountName,
+    ctx.meta,
+    args.afterRecord,
+  );
+  const headless = headlessService(ctx, args.headlessName, args.afterRecord);
+  const services = replicaServices(ctx, args.afterRecord);
+  const ips = pulumi.all(services.map(assignedClusterIp));
+  const claims = dataClaims(ctx, args.record);
+  const pod = (i: number): PodContext => ({
+    settings: ctx.settings,
+    serviceAccountName,
+    image: args.image,
+    claimName: dataClaimName(ctx, i),
+  });
+  const ready = (i: number) => [args.record, sa, claims[i]];
+  const jobs = formatJobs(ctx, pod, ready);
+  const statefulSets = replicaStatefulSets(ctx, {
+    serviceName: headless.metadata.name,
+    ips,
+    pod,
+    dependsOn: (i) => [...ready(i), ...jobs],
+  });
+  return {
+    headlessService: headless,
+    replicaServices: services,
+    addresses: ips.apply((list) => list.map((ip) => `${ip}:${TIGERBEETLE_PORT}`).join(",")),
+    dataClaims: claims,
+    formatJobs: jobs,
+    statefulSets,
+  };
 }
 
 /**

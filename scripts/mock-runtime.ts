@@ -4,19 +4,20 @@ import { configGroupChild } from "../components/shared/urns";
 
 /**
  * Runs the stack program (`index.ts`, exactly what `pulumi up` runs) under Pulumi's mock
- * runtime and records every resource it registers. The offline render and the tests both go
- * through here, so what is tested is what is rendered.
+ * runtime and records every resource it registers: what the offline render needs, and no more.
  *
  * What stands in for the engine and the provider, kept small:
- * - Resource options are read from the registration request the SDK sends (the mock monitor's
- *   `registerResource`), because Pulumi's public mock API (`newResource`) does not pass them
- *   (pulumi/pulumi#14421), and the public transform APIs see options before the SDK expands a
- *   component in `dependsOn` into its children: the request is what the engine would receive.
+ * - Resource options and dependencies are read from the registration request the SDK sends (the
+ *   mock monitor's `registerResource`), because Pulumi's public mock API (`newResource`) does not
+ *   pass them (pulumi/pulumi#14421), and the render orders its objects by them and lists what
+ *   destroy keeps from them.
  * - `ProviderStandIn` fills in what the provider or cluster would: auto-names, Service IPs, and
  *   the objects of a `yaml/v2` ConfigGroup, expanded as the provider registers them.
- * Neither is checked against the real engine yet: the real `pulumi up` cannot be built here
- * (README, "Local cluster"); `npm run test:cluster` checks the rendered objects against a real
- * API server.
+ * - Secrets are recognized by the SDK's own signature (`runtime.specialSigKey`), and the run ends
+ *   when the SDK's RPC queue has drained (`runtime.disconnect`).
+ * The real engine is the judge: `npm run test:e2e` deploys both stacks through it and checks that
+ * the engine's state has exactly the render's URNs, and that every object the cluster holds
+ * contains the render's (README, "Tests").
  */
 
 /** A Kubernetes object as it would be applied: apiVersion, kind, metadata first. */
@@ -71,9 +72,9 @@ export interface RunOptions {
   readonly program?: () => Promise<Record<string, unknown>>;
 }
 
-/** The signature Pulumi puts on a serialized secret value. */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** The signature Pulumi puts on a serialized secret value (the SDK's `runtime` exports both). */
+const SECRET_SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 export function isSecretValue(value: unknown): value is { value: unknown } {
   return (
@@ -248,8 +249,6 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     string,
     { inputs: Record<string, unknown>; state: Record<string, unknown> }
   >();
-  const resources: RecordedResource[] = [];
-
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -268,40 +267,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     options.preview ?? false,
   );
   pulumi.runtime.setAllConfig(options.config, [...options.secretKeys]);
-
-  // The mock monitor's registerResource sees the whole request, options included; newResource
-  // does not (pulumi/pulumi#14421). Record both.
-  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) =>
-    register(req, (err, response) => {
-      if (!err && response) {
-        const recorded = states.get(`${req.getType()}::${req.getName()}`) ?? {
-          inputs: {},
-          state: {},
-        };
-        const resource: RecordedResource = {
-          urn: response.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          custom: req.getCustom(),
-          parent: req.getParent(),
-          dependencies: req.getDependenciesList(),
-          protect: req.getProtect(),
-          retainOnDelete: req.getRetainondelete(),
-          ignoreChanges: req.getIgnorechangesList(),
-          replaceOnChanges: req.getReplaceonchangesList(),
-          aliases: req.getAliasesList().map(describeAlias),
-          inputs: recorded.inputs,
-          state: recorded.state,
-        };
-        resources.push(resource);
-        if (resource.type === CONFIG_GROUP) {
-          for (const child of standIn.expand(resource)) resources.push(child);
-        }
-      }
-      callback(err, response);
-    });
+  const recorder = recordRegistrations(standIn, states);
 
   // Loaded only now, after the mocks are in place. (require, not import(): the program is
   // CommonJS, as Pulumi's Node.js runtime loads it, and tests load TypeScript through require.)
@@ -309,33 +275,83 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     options.program ??
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("../index") as () => Promise<Record<string, unknown>>);
-  // Without an engine the SDK writes `pulumi.log.warn` to console.warn with this prefix; the
-  // warnings are collected instead, as the engine would show them in a preview.
-  const warnings: string[] = [];
-  const consoleWarn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    const text = args.map(String).join(" ");
-    if (text.startsWith(SDK_WARNING_PREFIX)) warnings.push(text.slice(SDK_WARNING_PREFIX.length));
-    else consoleWarn(...args);
-  };
+  const warnings = collectWarnings();
   try {
     const exported = await program();
     const outputs = (await resolve(exported)) as Record<string, unknown>;
-    await waitForRegistrations();
-    return { resources, outputs, warnings };
+    // Public, and the one wait there is (pulumi/pulumi#6666): until the RPC queue has drained,
+    // every registration the program started answered. The next run's setMocks starts afresh.
+    await pulumi.runtime.disconnect();
+    return { resources: recorder.resources, outputs, warnings: warnings.list };
   } finally {
-    console.warn = consoleWarn;
+    warnings.stop();
   }
 }
 
-const SDK_WARNING_PREFIX = "warning: [runtime] ";
-
-/** Waits until every registration the program started has finished. */
-async function waitForRegistrations(): Promise<void> {
-  // Internal to the SDK but exported by its runtime: the promise that drains the RPC queue.
-  const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
-  await runtime.waitForRPCs();
+/**
+ * Records every registration as the engine would receive it. The mock monitor's
+ * `registerResource` sees the whole request, options included; `newResource` does not
+ * (pulumi/pulumi#14421): both are read.
+ */
+function recordRegistrations(
+  standIn: ProviderStandIn,
+  states: ReadonlyMap<string, { inputs: Record<string, unknown>; state: Record<string, unknown> }>,
+) {
+  const resources: RecordedResource[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, response) => {
+      if (!err && response) {
+        const recorded = states.get(`${req.getType()}::${req.getName()}`);
+        const resource = recordedResource(req, response.getUrn(), recorded);
+        resources.push(resource);
+        if (resource.type === CONFIG_GROUP) resources.push(...standIn.expand(resource));
+      }
+      callback(err, response);
+    });
+  return { resources };
 }
+
+/** A registration request as `RecordedResource` keeps it. */
+function recordedResource(
+  req: RegisterRequest,
+  urn: string,
+  recorded: { inputs: Record<string, unknown>; state: Record<string, unknown> } | undefined,
+): RecordedResource {
+  return {
+    urn,
+    type: req.getType(),
+    name: req.getName(),
+    custom: req.getCustom(),
+    parent: req.getParent(),
+    dependencies: req.getDependenciesList(),
+    protect: req.getProtect(),
+    retainOnDelete: req.getRetainondelete(),
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    aliases: req.getAliasesList().map(describeAlias),
+    inputs: recorded?.inputs ?? {},
+    state: recorded?.state ?? {},
+  };
+}
+
+/**
+ * Without an engine the SDK writes `pulumi.log.warn` to console.warn with this prefix; the
+ * warnings are collected instead, as the engine would show them in a preview.
+ */
+function collectWarnings(): { list: string[]; stop(): void } {
+  const list: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    if (text.startsWith(SDK_WARNING_PREFIX)) list.push(text.slice(SDK_WARNING_PREFIX.length));
+    else consoleWarn(...args);
+  };
+  return { list, stop: () => (console.warn = consoleWarn) };
+}
+
+const SDK_WARNING_PREFIX = "warning: [runtime] ";
 
 /** Resolves Outputs inside a value; a secret Output becomes a wrapped secret value. */
 async function resolve(value: unknown): Promise<unknown> {
@@ -343,7 +359,7 @@ async function resolve(value: unknown): Promise<unknown> {
     const output = value as pulumi.Output<unknown>;
     const inner = await new Promise<unknown>((res) => output.apply((v) => res(v)));
     const resolvedInner = await resolve(inner);
-    const secret = await (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+    const secret = await pulumi.isSecret(output);
     return secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: resolvedInner } : resolvedInner;
   }
   if (value instanceof Promise) return resolve(await value);

@@ -1,19 +1,20 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource, runProgram } from "../../scripts/mock-runtime";
-import { CATALOG, FLOWS } from "../../stacks/catalog";
-import { buildTopology } from "../../stacks/topology";
+import { PlatformService } from "../../components/platform-service";
+import { TigerBeetle } from "../../components/tigerbeetle";
+import { CATALOG, Catalog, flowsOf } from "../../stacks/catalog";
 import type { LoadedStackConfig } from "../../stacks/config";
 import { ENVIRONMENT_DEFAULTS } from "../../stacks/defaults";
 import type { StackConfig } from "../../stacks/schema";
+import { buildTopology } from "../../stacks/topology";
+import { auditLog } from "../audit-log";
+import { MockedResource, underPublicMocks, valueOf } from "../public-mocks";
 
 /**
- * Components built alone, under the mock runtime: what each registers and publishes without the
- * rest of the stack (PlatformService one catalog record at a time, and TigerBeetle). The
- * whole-stack tests beside them check the same components in the rendered stacks.
+ * Components built alone, under Pulumi's public mocks: each with the arguments a test gives it
+ * (a catalog of its own included), what it registers and what it publishes, without the rest of
+ * the stack. The whole-stack tests beside them check the same components in the rendered stacks.
  */
-
-const topology = buildTopology({ namespaceSuffix: "-test" }, CATALOG);
 
 function config(): LoadedStackConfig {
   const defaults = ENVIRONMENT_DEFAULTS.staging as unknown as StackConfig;
@@ -30,73 +31,51 @@ function config(): LoadedStackConfig {
   };
 }
 
-/** Runs `program` alone under the mock runtime, as stack `test`. */
-function runAlone(program: () => Promise<Record<string, unknown>>) {
-  return runProgram({
-    project: "agent-platform",
-    stack: "test",
-    config: {},
-    secretKeys: [],
-    program,
+/** `PlatformService` for `key` of `catalog`, built alone. */
+function platformService(catalog: Catalog, key: string, settings: unknown) {
+  const stack = config();
+  return new PlatformService(`${key}-alone`, {
+    key,
+    catalog,
+    settings: settings as LoadedStackConfig["agentRuntime"],
+    environment: "staging",
+    topology: buildTopology({ namespaceSuffix: "-test" }, catalog),
+    imageRegistry: "registry.test/acme",
+    context: {
+      stack: { logLevel: stack.logLevel, secrets: stack.secrets },
+      tigerbeetle: { clusterId: "1", addresses: "10.1.0.1:3000", seccomp: { type: "unconfined" } },
+    },
   });
 }
 
-/** Runs a program that builds only `PlatformService` for `key`. */
-async function alone(key: "agentSociety" | "agentRuntime" | "connector") {
-  let outputs: unknown;
-  const run = await runAlone(async () => {
-    // Loaded inside the program, after the mocks (as index.ts is).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { PlatformService } = require("../../components/platform-service");
-    const settings = config();
-    const service = new PlatformService(`${key}-alone`, {
-      key,
-      catalog: CATALOG,
-      settings: settings[key],
-      environment: "staging",
-      topology,
-      imageRegistry: "registry.test/acme",
-      context: {
-        stack: { logLevel: settings.logLevel, secrets: settings.secrets },
-        tigerbeetle: {
-          clusterId: "1",
-          addresses: "10.1.0.1:3000",
-          seccomp: { type: "unconfined" },
-        },
-      },
-    });
-    outputs = service.outputs;
-    return {};
-  });
-  return { run, outputs };
-}
-
-const kinds = (resources: readonly RecordedResource[]) =>
+/** `Kind name` of each custom resource, `(auto)` where the provider would name it. */
+const kinds = (resources: readonly MockedResource[]) =>
   resources
     .filter((r) => r.custom)
-    .map(
-      (r) =>
-        `${String(r.state.kind)} ${String((r.state.metadata as { name?: string }).name ?? "(auto)")}`,
-    )
+    .map((r) => `${r.inputs.kind} ${r.inputs.metadata?.name ?? "(auto)"}`)
     .sort();
 
-describe("PlatformService, one record alone", () => {
+describe("PlatformService, one record alone (public mocks)", () => {
   it("agentRuntime: exactly its objects, named from the catalog, and its outputs", async () => {
-    const { run, outputs } = await alone("agentRuntime");
-    const component = run.resources.find((r) => !r.custom)!;
-    assert.equal(component.type, "agent-platform:index:AgentRuntime");
-    assert.deepEqual(kinds(run.resources), [
-      "ConfigMap agentRuntime-alone-config-" + hashOf(run, "ConfigMap"),
+    const { resources, built } = await underPublicMocks(() =>
+      platformService(CATALOG, "agentRuntime", config().agentRuntime),
+    );
+    assert.deepEqual(
+      resources.filter((r) => !r.custom).map((r) => r.type),
+      ["agent-platform:index:AgentRuntime"],
+    );
+    assert.deepEqual(kinds(resources), [
+      "ConfigMap (auto)",
       "Deployment agent-runtime-test",
       "Namespace agent-runtime-core-test",
       "NetworkPolicy agent-runtime-test",
       "NetworkPolicy default-deny",
       "PodDisruptionBudget agent-runtime-test",
-      "Secret agentRuntime-alone-secrets-" + hashOf(run, "Secret"),
+      "Secret (auto)",
       "Service agent-runtime-test",
       "ServiceAccount agent-runtime-test",
     ]);
-    assert.deepEqual(outputs, {
+    assert.deepEqual(built.outputs, {
       namespace: "agent-runtime-core-test",
       image: "registry.test/acme/agent-runtime/core:staging",
       replicas: 1,
@@ -104,18 +83,20 @@ describe("PlatformService, one record alone", () => {
         http: "http://agent-runtime-test.agent-runtime-core-test.svc.cluster.local:3100",
       },
     });
-    // Every child is parented to the component.
-    for (const r of run.resources.filter((r) => r.custom)) assert.equal(r.parent, component.urn);
+    // Its children are parented to it: their URNs carry its type.
+    assert.match(
+      await valueOf(built.deployment.urn),
+      /::agent-platform:index:AgentRuntime\$kubernetes:apps\/v1:Deployment::/,
+    );
   });
 
   it("agentSociety: one Service per Service name of its endpoints, the relay headless", async () => {
-    const { run } = await alone("agentSociety");
-    const services = run.resources
-      .filter((r) => r.state.kind === "Service")
-      .map((s) => {
-        const spec = s.inputs.spec as { clusterIP?: string; type?: string };
-        return [s.name, (s.inputs.metadata as { name: string }).name, spec.clusterIP ?? spec.type];
-      })
+    const { resources } = await underPublicMocks(() =>
+      platformService(CATALOG, "agentSociety", config().agentSociety),
+    );
+    const services = resources
+      .filter((r) => r.type === "kubernetes:core/v1:Service")
+      .map((s) => [s.name, s.inputs.metadata.name, s.inputs.spec.clusterIP ?? s.inputs.spec.type])
       .sort();
     assert.deepEqual(services, [
       ["agentSociety-alone-relay-service", "agent-society-relay-test", "None"],
@@ -124,56 +105,74 @@ describe("PlatformService, one record alone", () => {
   });
 
   it("connector: container ports and Service ports are the record's named ports", async () => {
-    const { run } = await alone("connector");
-    const deployment = run.resources.find((r) => r.state.kind === "Deployment")!;
-    const container = (
-      deployment.state.spec as { template: { spec: { containers: { ports: unknown[] }[] } } }
-    ).template.spec.containers[0];
-    const named = Object.entries(CATALOG.connector.ports).map(([name, containerPort]) => ({
-      name,
-      containerPort,
-      protocol: "TCP",
-    }));
-    assert.deepEqual(container.ports, named);
-    const service = run.resources.find((r) => r.state.kind === "Service")!;
+    const { resources } = await underPublicMocks(() =>
+      platformService(CATALOG, "connector", config().connector),
+    );
+    const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+    assert.deepEqual(deployment.inputs.spec.template.spec.containers[0].ports, [
+      { name: "btp", containerPort: 4000, protocol: "TCP" },
+      { name: "health", containerPort: 8080, protocol: "TCP" },
+      { name: "admin", containerPort: 8081, protocol: "TCP" },
+    ]);
+    const service = resources.find((r) => r.type === "kubernetes:core/v1:Service")!;
     assert.deepEqual(
-      (
-        service.state.spec as { ports: { name: string; port: number; targetPort: string }[] }
-      ).ports.map((p) => `${p.name} ${p.port} -> ${p.targetPort}`),
+      service.inputs.spec.ports.map(
+        (p: { name: string; port: number; targetPort: string }) =>
+          `${p.name} ${p.port} -> ${p.targetPort}`,
+      ),
       ["btp 4000 -> btp", "health 8080 -> health", "admin 8081 -> admin"],
     );
   });
+
+  it("a record of the test's own catalog: its URLs, its policy and its type token", async () => {
+    const catalog = { ...CATALOG, auditLog };
+    const { resources, built } = await underPublicMocks(() =>
+      platformService(catalog, "auditLog", auditLog.defaults.staging),
+    );
+    assert.deepEqual(
+      resources.filter((r) => !r.custom).map((r) => r.type),
+      ["agent-platform:index:AuditLog"],
+    );
+    const configMap = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+    assert.equal(
+      configMap.inputs.data.BUSINESS_LOGIC_URL,
+      "http://agent-society-test.agent-society-test.svc.cluster.local:3100",
+    );
+    const policy = resources.find((r) => r.name === "auditLog-alone-networkpolicy")!;
+    assert.deepEqual(policy.inputs.spec.egress[1], {
+      to: [
+        {
+          namespaceSelector: {
+            matchLabels: { "kubernetes.io/metadata.name": "agent-society-test" },
+          },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "agent-society" } },
+        },
+      ],
+      ports: [{ protocol: "TCP", port: 3100 }],
+    });
+    assert.equal(built.outputs.image, "registry.test/acme/audit-log:staging");
+  });
 });
 
-/** The 8-hex suffix the provider stand-in gave an auto-named object of `kind`. */
-function hashOf(run: { resources: readonly RecordedResource[] }, kind: string): string {
-  const r = run.resources.find((r) => r.state.kind === kind)!;
-  return (r.state.metadata as { name: string }).name.split("-").pop()!;
-}
-
-describe("TigerBeetle, alone", () => {
+describe("TigerBeetle, alone (public mocks)", () => {
   it("registers its replicas' objects and publishes its outputs, without the rest of the stack", async () => {
-    let outputs: Record<string, unknown> = {};
-    const run = await runAlone(async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { TigerBeetle } = require("../../components/tigerbeetle");
-      const tigerbeetle = new TigerBeetle("tb-alone", {
-        environment: "staging",
-        topology,
-        flows: FLOWS,
-        settings: { ...config().tigerbeetle, replicaCount: 1 },
-      });
-      outputs = tigerbeetle.outputs;
-      return { addresses: tigerbeetle.outputs.addresses };
-    });
-    const count = (kind: string) => run.resources.filter((r) => r.state.kind === kind).length;
+    const { resources, built } = await underPublicMocks(
+      () =>
+        new TigerBeetle("tb-alone", {
+          environment: "staging",
+          topology: buildTopology({ namespaceSuffix: "-test" }, CATALOG),
+          flows: flowsOf(CATALOG),
+          settings: { ...config().tigerbeetle, replicaCount: 1 },
+        }),
+    );
+    const count = (kind: string) => resources.filter((r) => r.inputs.kind === kind).length;
     assert.deepEqual(
       ["Namespace", "ConfigMap", "PersistentVolumeClaim", "Service", "StatefulSet", "Job"].map(
         count,
       ),
       [1, 1, 1, 2, 1, 0],
     );
-    const { addresses, ...rest } = outputs;
+    const { addresses, ...rest } = built.outputs;
     assert.deepEqual(rest, {
       namespace: "tigerbeetle-test",
       image: "ghcr.io/tigerbeetle/tigerbeetle:0.16.68",
@@ -181,13 +180,7 @@ describe("TigerBeetle, alone", () => {
       clusterId: "1",
       endpoints: { headless: "tigerbeetle-test.tigerbeetle-test.svc.cluster.local:3000" },
     });
-    const replica = run.resources.find(
-      (r) => r.name === "tb-alone-replica-0" && r.state.kind === "Service",
-    )!;
-    assert.equal(
-      run.outputs.addresses,
-      `${(replica.state.spec as { clusterIP: string }).clusterIP}:3000`,
-    );
-    assert.ok(pulumi.Output.isInstance(addresses));
+    // The one replica Service's cluster IP, the only one the mocks gave (the headless has none).
+    assert.equal(await valueOf(addresses), "10.0.0.1:3000");
   });
 });

@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { z } from "zod";
 import { RecordedResource, redactSecrets, runProgram } from "../../scripts/mock-runtime";
 import {
   configCells,
@@ -14,77 +13,15 @@ import { PROJECT, loadStackConfig } from "../../stacks/config";
 import { environmentDefaultsOf } from "../../stacks/defaults";
 import { stackOutputsSchemaOf } from "../../stacks/outputs";
 import { InvalidInputError } from "../../stacks/problems";
-import { serviceRecord } from "../../stacks/record";
-import {
-  count,
-  imageTagSchema,
-  replicasSchema,
-  serviceResourcesSchema,
-} from "../../stacks/schema-parts";
-import { plusStorage } from "../../stacks/services/shared";
 import { buildTopology, callUrls } from "../../stacks/topology";
+import { auditLog } from "../audit-log";
 import { at, one, stackRawConfig } from "../harness";
 
 /**
- * A fifth platform service is one record, and nothing else: given only this record, the stack
- * gets its config keys and defaults, its production image rule, its URLs and flows, its objects
- * and both ends' NetworkPolicies, its outputs and its README rows.
+ * A fifth platform service is one record, and nothing else: given only the audit log's record
+ * (`test/audit-log.ts`), the stack gets its config keys and defaults, its production image rule,
+ * its URLs and flows, its objects and both ends' NetworkPolicies, its outputs and its README rows.
  */
-const auditLog = serviceRecord({
-  summary: "audit log of payments",
-  namespace: "audit-log",
-  app: "audit-log",
-  ports: { http: 9000 },
-  endpoints: { http: { service: "audit-log", port: "http", scheme: "http" } },
-  calls: [
-    {
-      to: "agentSociety",
-      endpoint: "http",
-      env: "BUSINESS_LOGIC_URL",
-      why: "the audit log reads payments from business logic",
-    },
-  ],
-  image: { repository: "audit-log", underRegistry: true },
-  config: z.strictObject({
-    imageTag: imageTagSchema,
-    replicas: replicasSchema,
-    resources: serviceResourcesSchema,
-    retentionDays: count(z.number().int().min(1)),
-  }),
-  defaults: {
-    staging: {
-      imageTag: "staging",
-      replicas: 1,
-      resources: plusStorage({
-        requests: { cpu: "50m", memory: "64Mi" },
-        limits: { cpu: "200m", memory: "128Mi" },
-      }),
-      retentionDays: 7,
-    },
-    production: {
-      replicas: 2,
-      resources: plusStorage({
-        requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "256Mi" },
-      }),
-      retentionDays: 365,
-    },
-  },
-  run: ({ settings, stack, urls }) => ({
-    env: {
-      RETENTION_DAYS: String(settings.retentionDays),
-      BUSINESS_LOGIC_URL: urls.BUSINESS_LOGIC_URL,
-      LOG_LEVEL: stack.logLevel,
-    },
-    secrets: {},
-    probes: {
-      startup: { path: "/health", port: "http" },
-      liveness: { path: "/health", port: "http" },
-      readiness: { path: "/ready", port: "http" },
-    },
-    podSecurity: "restricted",
-  }),
-});
 const catalog = { ...CATALOG, auditLog };
 
 const SOCIETY_URL = "http://agent-society-staging.agent-society-staging.svc.cluster.local:3100";
