@@ -10,7 +10,12 @@ import { AGENT_STATE_SIZE_LIMIT } from "../stacks/schema-parts";
 import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
 import { KEPT } from "./shared/kept";
 import { GroupObject, configGroupChild } from "./shared/urns";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import {
+  appLabels,
+  commonAnnotations,
+  podTemplateAnnotations,
+  selectorLabels,
+} from "./shared/labels";
 import { dnsEgressRule, podsPeer } from "./shared/network";
 import { LIVENESS, READINESS, STARTUP, execProbe, tcpProbe } from "./shared/probes";
 import { preferSpreadAcrossNodes } from "./shared/scheduling";
@@ -106,7 +111,7 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       selector,
       strategy: { type: "RollingUpdate", rollingUpdate: { ...AGENT_ROLLING_UPDATE } },
       template: {
-        metadata: { labels, annotations },
+        metadata: { labels, annotations: podTemplateAnnotations(annotations) },
         spec: {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,

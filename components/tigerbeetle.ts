@@ -2,7 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Topology, endpointUrls } from "../stacks/catalog";
 import { TigerBeetleConfig, quorumSize } from "../stacks/tigerbeetle";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import {
+  appLabels,
+  commonAnnotations,
+  podTemplateAnnotations,
+  selectorLabels,
+} from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
 import { keptNamespace } from "./shared/namespace";
 import { WorkloadMeta, tokenlessServiceAccount, workloadNetworkPolicies } from "./shared/workload";
@@ -253,7 +258,10 @@ export class TigerBeetle extends pulumi.ComponentResource {
                 template: {
                   metadata: {
                     labels: jobLabels,
-                    annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
+                    annotations: {
+                      ...podTemplateAnnotations(annotations),
+                      ...ioUringPodAnnotations(settings.seccomp),
+                    },
                   },
                   spec: formatPodSpec(podContext(i), formatApp, i),
                 },
@@ -299,7 +307,10 @@ export class TigerBeetle extends pulumi.ComponentResource {
               // The io_uring seccomp exception, named on the pod (policy pack, README).
               metadata: {
                 labels: podLabels,
-                annotations: { ...annotations, ...ioUringPodAnnotations(settings.seccomp) },
+                annotations: {
+                  ...podTemplateAnnotations(annotations),
+                  ...ioUringPodAnnotations(settings.seccomp),
+                },
               },
               spec: ips.apply((list) =>
                 replicaPodSpec(podContext(i), app, i, replicaAddresses(list, i)),

@@ -1,3 +1,5 @@
+import { PATCH_FORCE_ANNOTATION } from "./kept";
+
 /** The recommended `app.kubernetes.io/*` labels, set the same way on every object. */
 
 export const PART_OF = "agent-runtime";
@@ -18,7 +20,26 @@ export function appLabels(app: string, component: string = app): Record<string, 
   };
 }
 
-/** Annotations every object carries, like the story's overlays' `commonAnnotations`. */
+/**
+ * Annotations every object carries, like the story's overlays' `commonAnnotations`, plus the
+ * provider's `pulumi.com/patchForce`: the stack is the reconciler of what it declares. A hand edit
+ * (`kubectl scale`, `kubectl label --overwrite`, `kubectl edit`) makes its tool the owner of the
+ * field it changed; without the annotation the provider's next server-side apply of that field
+ * fails on the conflict, and a preview of the drift stops at the first one. With it, a preview
+ * with `--refresh` shows the change field by field (`npm run stack -- drift`), and `up --refresh`
+ * restores the stack's value and takes the field back. Pod templates do not carry it
+ * (`podTemplateAnnotations`): it is an instruction to the provider, and on a template it would
+ * roll the pods.
+ */
 export function commonAnnotations(environment: string): Record<string, string> {
-  return { environment };
+  return { environment, [PATCH_FORCE_ANNOTATION]: "true" };
+}
+
+/** The annotations of a pod template: the object's, without the provider's `patchForce`. */
+export function podTemplateAnnotations(
+  annotations: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key !== PATCH_FORCE_ANNOTATION),
+  );
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology, WorkloadKey } from "../../stacks/catalog";
-import { appLabels, commonAnnotations, selectorLabels } from "./labels";
+import { appLabels, commonAnnotations, podTemplateAnnotations, selectorLabels } from "./labels";
 import { platformNamespace } from "./namespace";
 import { defaultDenyPolicy, workloadPolicySpec } from "./network";
 import { preferSpreadAcrossNodes } from "./scheduling";
@@ -102,7 +102,7 @@ export function statelessDeployment(
         template: {
           metadata: {
             labels: meta.labels,
-            annotations: { ...meta.annotations, ...args.podAnnotations },
+            annotations: { ...podTemplateAnnotations(meta.annotations), ...args.podAnnotations },
           },
           spec: {
             serviceAccountName: args.serviceAccountName,
