@@ -48,6 +48,9 @@ const ephemeralBudget = {
   pods: 10,
 };
 
+/** What `npm run budget -- --live` flags as near the budget: 80% of a quota's dimension used. */
+const NEAR_PERCENT = 80;
+
 /**
  * Ephemeral storage of a platform service's container: its writable layer, its logs and its
  * `/tmp` emptyDir (64Mi), which the limit holds with room to spare.
@@ -85,6 +88,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
         pods: 15,
       },
       ephemeral: ephemeralBudget,
+      nearPercent: NEAR_PERCENT,
     },
     agentSociety: {
       ...agentSocietyCommon,
@@ -153,6 +157,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, ConfigDefaults> = {
         pods: 20,
       },
       ephemeral: ephemeralBudget,
+      nearPercent: NEAR_PERCENT,
     },
     agentSociety: {
       ...agentSocietyCommon,
