@@ -64,7 +64,10 @@ describe("commands: careless and hostile input", function () {
     );
     const budget = run("budget");
     assert.equal(budget.status, 1);
-    assert.equal(budget.stderr, "usage: npm run budget -- --stack <staging|production> [--json]\n");
+    assert.equal(
+      budget.stderr,
+      "usage: npm run budget -- --stack <staging|production> [--live] [--json]\n",
+    );
   });
 
   it("a stack is a name, never a path", () => {
