@@ -29,6 +29,10 @@ type Container = k8s.types.input.core.v1.Container;
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
+/** The container that runs an agent's entrypoint, and its D-gent sidecar's. */
+export const LOGIC_CONTAINER = "logic";
+export const SIDECAR_CONTAINER = "d-gent";
+
 /** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
 export const STATE_PATH = "/state";
 
@@ -321,7 +325,7 @@ export function agentContainers(agent: PlannedAgent): Container[] {
     }));
 
   const logic: Container = {
-    name: "logic",
+    name: LOGIC_CONTAINER,
     image: agent.image,
     imagePullPolicy: pullPolicy(agent.image),
     command: ["python", "-m", agent.spec.entrypoint],
@@ -337,7 +341,7 @@ export function agentContainers(agent: PlannedAgent): Container[] {
   };
   if (!agent.sidecar.enabled) return [logic];
   const sidecar: Container = {
-    name: "d-gent",
+    name: SIDECAR_CONTAINER,
     image: agent.sidecar.image,
     imagePullPolicy: pullPolicy(agent.sidecar.image),
     command: ["python", "-m", SIDECAR_MODULE],

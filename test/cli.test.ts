@@ -136,7 +136,7 @@ describe("commands: careless and hostile input", function () {
 
   it('an argument without the "--" gets the hint, from every command', () => {
     // `npm run render --stack staging` keeps --stack for npm and passes only "staging".
-    for (const script of ["render", "budget", "spec-check"]) {
+    for (const script of ["render", "budget", "spec-check", "agents"]) {
       const result = run(script, "staging");
       assert.equal(result.status, 1, script);
       assert.match(
