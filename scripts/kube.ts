@@ -21,6 +21,11 @@ export class ClusterError extends UsageError {
   override name = "ClusterError";
 }
 
+/** This process cannot look itself (no kubectl, an encrypted kubeconfig); the provider still can. */
+export class CannotLook extends ClusterError {
+  override name = "CannotLook";
+}
+
 /** What the stack file says of the cluster: the provider's own two settings. */
 export interface ProviderSettings {
   readonly context?: string;
@@ -76,7 +81,7 @@ export function kubeTarget(
   writeText: (text: string) => string = privateFile,
 ): KubeTarget {
   if (settings.kubeconfigSecret) {
-    throw new ClusterError(
+    throw new CannotLook(
       `kubernetes:kubeconfig of stack "${stack}" is a secret, which only Pulumi can decrypt: point KUBECONFIG at that kubeconfig and unset the key, or name a kubernetes:context`,
     );
   }
@@ -129,6 +134,10 @@ export function describeKubectlFailure(stderr: string, stack: string, where: str
   const dial = /dial tcp ([^ ]+?): (?:connect: )?([^"\n]+)/.exec(stderr);
   if (dial)
     return `Cannot reach the cluster of stack "${stack}" (${where}, ${dial[1]}): ${dial[2]}`;
+  const refused = /The connection to the server (\S+) was refused/.exec(stderr);
+  if (refused) {
+    return `Cannot reach the cluster of stack "${stack}" (${where}, ${refused[1]}): connection refused`;
+  }
   const lookup = /lookup (\S+)(?: on \S+)?: ([^"\n]+)/.exec(stderr);
   if (lookup)
     return `Cannot reach the cluster of stack "${stack}" (${where}): ${lookup[1]}: ${lookup[2]}`;
@@ -156,7 +165,7 @@ function run(args: readonly string[]): Promise<string> {
       if (error === null) return resolve(stdout);
       if ((error as { code?: unknown }).code === "ENOENT") {
         return reject(
-          new ClusterError(
+          new CannotLook(
             'kubectl is not on PATH: run eval "$(npm run --silent tools -- --env)" (it builds kubectl, README "Local cluster"), or install kubectl',
           ),
         );
@@ -212,6 +221,11 @@ export class Cluster {
     return (JSON.parse(text) as { items: T[] }).items;
   }
 
+  /** Fails with a line naming the stack when the cluster does not answer (or refuses us). */
+  async ping(): Promise<void> {
+    await this.kubectl(["get", "--raw", "/version"]);
+  }
+
   /**
    * Fails with a line naming the stack when `namespace` does not exist: the stack was never
    * deployed to this cluster (or this is the wrong context). The first call that reaches it.
@@ -241,4 +255,20 @@ export class Cluster {
     if (!(error instanceof KubectlFailed)) return error;
     return new ClusterError(describeKubectlFailure(error.stderr, this.stack, this.where));
   }
+}
+
+/**
+ * The same one-line checks before an engine command reads the cluster (`npm run stack -- drift`),
+ * where this process can make them: with kubectl on PATH and a kubeconfig it can read. Where it
+ * cannot, the provider, which needs neither, reads the cluster and reports for itself.
+ */
+export async function checkCluster(stack: string): Promise<void> {
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.open(stack);
+  } catch (error) {
+    if (error instanceof CannotLook) return;
+    throw error;
+  }
+  await cluster.ping();
 }

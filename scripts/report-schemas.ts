@@ -159,6 +159,9 @@ const driftField = z.strictObject({
       "cluster: edited in the cluster; program: changed in the program, not deployed; unowned: set in the cluster on a field the stack does not set",
     ),
   setBy: z.array(z.string()).describe("field managers other than the stack's that own it"),
+  restoredByUp: z
+    .boolean()
+    .describe("whether up --refresh puts the stack's value back (removes a field it does not set)"),
 });
 
 const driftObject = z.strictObject({

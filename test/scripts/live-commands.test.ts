@@ -6,7 +6,8 @@ import * as path from "path";
 import { ROOT } from "../../scripts/stack-file";
 
 /**
- * `npm run budget -- --live` and `npm run agents` given what careless users give them: an
+ * `npm run budget -- --live`, `npm run agents` and `npm run stack -- drift` given what careless
+ * users give them: an
  * unknown stack, no cluster, a cluster that does not answer, a context or kubeconfig that does not
  * exist, no kubectl. Each is one line (exact) and exit 1, never a stack trace. The real kubectl
  * runs (the toolchain's, else the one on PATH); nothing is sent anywhere but 127.0.0.1:1, where
@@ -66,12 +67,14 @@ function run(script: string, args: string[], env: Record<string, string>) {
   return { status: result.status, stderr: result.stderr, stdout: result.stdout };
 }
 
-const COMMANDS: [string, string[]][] = [
-  ["budget", ["--live"]],
-  ["agents", []],
+/** Each command as `scripts/<name>.ts` with its arguments before `--stack`, and after. */
+const COMMANDS: [string, string[], string[]][] = [
+  ["budget", [], ["--live"]],
+  ["agents", [], []],
+  ["stack", ["drift"], []],
 ];
 
-describe("budget --live and agents: bad input gets one line", function () {
+describe("budget --live, agents and stack drift: bad input gets one line", function () {
   this.timeout(60_000);
   const dir = kubectlDir();
   const PATH = `${dir ?? ""}:${process.env.PATH ?? ""}`;
@@ -81,15 +84,20 @@ describe("budget --live and agents: bad input gets one line", function () {
   });
 
   it("an unknown stack, or none, before anything is read", () => {
-    for (const [script, extra] of COMMANDS) {
-      const unknown = run(script, ["--stack", "nope", ...extra], { PATH });
+    for (const [script, before, extra] of COMMANDS) {
+      const unknown = run(script, [...before, "--stack", "nope", ...extra], { PATH });
       assert.deepEqual(unknown, {
         status: 1,
         stderr:
           'There is no stack "nope" (a stack name, not a path); the stacks are: production, staging\n',
         stdout: "",
       });
-      const none = run(script, extra, { PATH });
+    }
+    for (const [script, extra] of [
+      ["budget", ["--live"]],
+      ["agents", []],
+    ] as const) {
+      const none = run(script, [...extra], { PATH });
       assert.equal(none.status, 1);
       assert.match(
         none.stderr,
@@ -103,8 +111,8 @@ describe("budget --live and agents: bad input gets one line", function () {
       PATH,
       AGENT_PLATFORM_WORKSPACE: workspace("dead", { "kubernetes:kubeconfig": DEAD }),
     };
-    for (const [script, extra] of COMMANDS) {
-      assert.deepEqual(run(script, ["--stack", "staging", ...extra], env), {
+    for (const [script, before, extra] of COMMANDS) {
+      assert.deepEqual(run(script, [...before, "--stack", "staging", ...extra], env), {
         status: 1,
         stderr:
           'Cannot reach the cluster of stack "staging" (kube context "local", 127.0.0.1:1): connection refused\n',
@@ -121,8 +129,8 @@ describe("budget --live and agents: bad input gets one line", function () {
         "kubernetes:context": "prod-eu",
       }),
     };
-    for (const [script, extra] of COMMANDS) {
-      assert.deepEqual(run(script, ["--stack", "staging", ...extra], env), {
+    for (const [script, before, extra] of COMMANDS) {
+      assert.deepEqual(run(script, [...before, "--stack", "staging", ...extra], env), {
         status: 1,
         stderr:
           'There is no kube context "prod-eu" (kubernetes:context of stack "staging"); the contexts are: local\n',
