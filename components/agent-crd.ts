@@ -66,7 +66,10 @@ export const AGENT_SPEC_SCHEMA: JSONSchemaProps = {
   },
 };
 
-/** The whole object's schema, as the CRD declares it. */
+/**
+ * The whole object's schema, as the CRD declares it. No `status`: no operator runs, so nothing
+ * would ever write one; what runs is read from the Deployment (`npm run agents`).
+ */
 export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
   type: "object",
   required: ["spec"],
@@ -75,12 +78,23 @@ export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
     kind: { type: "string" },
     metadata: { type: "object" },
     spec: AGENT_SPEC_SCHEMA,
-    status: {
-      type: "object",
-      properties: { phase: { type: "string" } },
-    },
   },
 };
+
+/**
+ * What `kubectl get agents` shows: only what the stack wrote into each Agent's spec, so every
+ * column is filled and true. `-o wide` adds the priority-1 columns (the NetworkPolicy peers and
+ * whether the agent may reach the internet). Ready replicas are the Deployment's: `npm run agents`.
+ */
+export const AGENT_PRINTER_COLUMNS = [
+  { name: "Genus", type: "string", jsonPath: ".spec.genus" },
+  { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
+  { name: "Image", type: "string", jsonPath: ".spec.image" },
+  { name: "Sidecar", type: "boolean", jsonPath: ".spec.sidecar.enabled" },
+  { name: "Peers", type: "string", jsonPath: ".spec.networkPolicy.allowedPeers", priority: 1 },
+  { name: "Egress", type: "boolean", jsonPath: ".spec.networkPolicy.allowEgress", priority: 1 },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+];
 
 /** The CRD's name: cluster-wide, so the same in every stack. */
 export const AGENT_CRD_NAME = `agents.${AGENT_GROUP}`;
@@ -88,7 +102,7 @@ export const AGENT_CRD_NAME = `agents.${AGENT_GROUP}`;
 /**
  * The CustomResourceDefinition `agents.kgents.io` (v1, short name `ag`), so that
  * `kubectl get agents -n kgents-agents` lists what runs. The stack, not an operator, reconciles
- * Agent objects: each is a record of a deployed spec; `status.phase` stays empty.
+ * Agent objects: each is a record of a deployed spec, with no status (nothing would write one).
  *
  * A CRD is cluster-wide, and staging and production may share a cluster, so it carries nothing of
  * either environment: both stacks apply the very same object (`AgentCrd` in `components/agent.ts`
@@ -114,13 +128,7 @@ export function agentCrd(): k8s.types.input.apiextensions.v1.CustomResourceDefin
           served: true,
           storage: true,
           schema: { openAPIV3Schema: AGENT_OPENAPI_SCHEMA },
-          subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: "Genus", type: "string", jsonPath: ".spec.genus" },
-            { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
-            { name: "Phase", type: "string", jsonPath: ".status.phase" },
-            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
-          ],
+          additionalPrinterColumns: AGENT_PRINTER_COLUMNS,
         },
       ],
     },

@@ -10,7 +10,7 @@ import { AGENT_STATE_SIZE_LIMIT } from "../stacks/schema-parts";
 import { AGENT_API_VERSION, AGENT_CRD_NAME, AGENT_KIND, agentCrd } from "./agent-crd";
 import { KEPT } from "./shared/kept";
 import { GroupObject, configGroupChild } from "./shared/urns";
-import { appLabels, commonAnnotations, selectorLabels } from "./shared/labels";
+import { appLabels, commonAnnotations, podTemplateMetadata, selectorLabels } from "./shared/labels";
 import { PodFlow, PodGroup, allowPolicySpec } from "./shared/network";
 import { ContainerDeclaration, scratchVolume } from "./shared/pod";
 import { deploymentSpec, disruptionBudgetSpec } from "./shared/workload";
@@ -19,6 +19,10 @@ import { preferSpreadAcrossNodes } from "./shared/scheduling";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** The container that runs an agent's entrypoint, and its D-gent sidecar's. */
+export const LOGIC_CONTAINER = "logic";
+export const SIDECAR_CONTAINER = "d-gent";
 
 /** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
 export const STATE_PATH = "/state";
@@ -99,7 +103,7 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
     spec: deploymentSpec({
       app,
       replicas: agent.replicas,
-      podMetadata: { labels, annotations },
+      podMetadata: podTemplateMetadata(labels, annotations),
       pod: {
         terminationGracePeriodSeconds: 30,
         placement: { affinity: preferSpreadAcrossNodes(app) },
@@ -310,7 +314,7 @@ export function agentContainers(agent: PlannedAgent): ContainerDeclaration[] {
     }));
 
   const logic: ContainerDeclaration = {
-    name: "logic",
+    name: LOGIC_CONTAINER,
     image: agent.image,
     command: ["python", "-m", agent.spec.entrypoint],
     ports: [{ name: "http", containerPort: PORTS.kgentsHttp }],
@@ -326,7 +330,7 @@ export function agentContainers(agent: PlannedAgent): ContainerDeclaration[] {
   };
   if (!agent.sidecar.enabled) return [logic];
   const sidecar: ContainerDeclaration = {
-    name: "d-gent",
+    name: SIDECAR_CONTAINER,
     image: agent.sidecar.image,
     command: ["python", "-m", SIDECAR_MODULE],
     env: baseEnv,

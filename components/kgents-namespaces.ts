@@ -26,6 +26,9 @@ export const KGENTS_LIMIT_RANGES: Readonly<Record<"agents" | "ephemeral", LimitR
   },
 };
 
+/** The name of each kgents namespace's ResourceQuota, the stack's budget there. */
+export const KGENTS_QUOTA_NAME = "kgents-budget";
+
 export interface KgentsNamespacesArgs {
   /** Written as the `environment` annotation on every object. */
   readonly environment: string;
@@ -75,7 +78,7 @@ export class KgentsNamespaces extends pulumi.ComponentResource {
         `${name}-${key}-budget`,
         {
           metadata: {
-            name: "kgents-budget",
+            name: KGENTS_QUOTA_NAME,
             namespace: namespace.metadata.name,
             labels,
             annotations,

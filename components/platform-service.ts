@@ -10,7 +10,7 @@ import type {
   StatelessSettings,
 } from "../stacks/record";
 import { Topology, callUrls, endpointUrls } from "../stacks/topology";
-import { selectorLabels } from "./shared/labels";
+import { podTemplateMetadata, selectorLabels } from "./shared/labels";
 import { serviceFlows } from "./shared/network";
 import { PodDeclaration, scratchVolume } from "./shared/pod";
 import { LIVENESS, READINESS, STARTUP, ProbeTiming, httpGetProbe } from "./shared/probes";
@@ -88,10 +88,7 @@ export class PlatformService extends pulumi.ComponentResource {
         spec: deploymentSpec({
           app,
           replicas: settings.replicas,
-          podMetadata: {
-            labels: meta.labels,
-            annotations: { ...meta.annotations, ...run.podAnnotations },
-          },
+          podMetadata: podTemplateMetadata(meta.labels, meta.annotations, run.podAnnotations),
           pod: servicePod(record, run, settings, this.image, serviceAccount.metadata.name, envFrom),
         }),
       },

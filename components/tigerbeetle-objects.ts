@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "../stacks/io-uring";
 import { TIGERBEETLE_PORT, TigerBeetleConfig, quorumSize } from "../stacks/services/tigerbeetle";
-import { appLabels, selectorLabels } from "./shared/labels";
+import { appLabels, podTemplateMetadata, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
 import { keptNamespace } from "./shared/namespace";
 import { WorkloadMeta, disruptionBudgetSpec } from "./shared/workload";
@@ -214,7 +214,6 @@ export function formatJobs(
   const formatApp = `${ctx.app}-format`;
   return replicaNumbers(ctx.settings).map((i) => {
     const labels = { ...appLabels(formatApp, ctx.app), [REPLICA_LABEL]: String(i) };
-    const annotations = { ...ctx.meta.annotations, ...ioUringPodAnnotations(ctx.settings.seccomp) };
     return new k8s.batch.v1.JobPatch(
       `${ctx.name}-format-${i}`,
       {
@@ -223,7 +222,11 @@ export function formatJobs(
           // A failed format is for the operator to look at, not to retry.
           backoffLimit: 0,
           template: {
-            metadata: { labels, annotations },
+            metadata: podTemplateMetadata(
+              labels,
+              ctx.meta.annotations,
+              ioUringPodAnnotations(ctx.settings.seccomp),
+            ),
             spec: formatPodSpec(pod(i), formatApp, i),
           },
         },
@@ -260,7 +263,6 @@ export function replicaStatefulSets(
   const statefulSets: k8s.apps.v1.StatefulSet[] = [];
   for (const i of replicaNumbers(ctx.settings)) {
     const labels = { ...ctx.meta.labels, [REPLICA_LABEL]: String(i) };
-    const annotations = { ...ctx.meta.annotations, ...ioUringPodAnnotations(ctx.settings.seccomp) };
     const statefulSet = new k8s.apps.v1.StatefulSet(
       `${ctx.name}-replica-${i}`,
       {
@@ -273,7 +275,11 @@ export function replicaStatefulSets(
           updateStrategy: { type: "RollingUpdate" },
           template: {
             // The io_uring seccomp exception, named on the pod (policy pack, README).
-            metadata: { labels, annotations },
+            metadata: podTemplateMetadata(
+              labels,
+              ctx.meta.annotations,
+              ioUringPodAnnotations(ctx.settings.seccomp),
+            ),
             spec: args.ips.apply((list) =>
               replicaPodSpec(args.pod(i), ctx.app, i, replicaAddresses(list, i)),
             ),

@@ -109,7 +109,7 @@ function toAmounts(budget: Budget): Amounts {
 
 /** Every agents namespace with its budget, what the plan uses of it, and each agent's share. */
 export function computeBudgets(
-  config: BudgetsConfig,
+  config: Pick<BudgetsConfig, BudgetKey>,
   agents: readonly PlannedAgent[],
   topology: Topology,
 ): NamespaceBudget[] {
@@ -180,7 +180,7 @@ export function budgetProblems(budgets: readonly NamespaceBudget[], stack: strin
 
 /** Computes the budgets and throws `InvalidInputError` when the plan does not fit them. */
 export function checkBudgets(
-  config: BudgetsConfig,
+  config: Pick<BudgetsConfig, BudgetKey>,
   agents: readonly PlannedAgent[],
   topology: Topology,
   stack: string,

@@ -1,5 +1,5 @@
 /**
- * npm run budget -- --stack <staging|production> [--json]
+ * npm run budget -- --stack <staging|production> [--live] [--json]
  *
  * Each kgents namespace's budget (its ResourceQuota), what the deployed agents use of it
  * (replicas plus rolling-update surge, logic plus sidecar), what is free, and each agent's
@@ -7,24 +7,22 @@
  * own `budgets` output: the figures are the ones `pulumi up` checks and the quotas it creates.
  * A plan over budget prints the table (its `free` column negative where it is over), then the
  * program's refusal, and exits 1.
+ *
+ * With `--live`, the cluster of the stack instead (scripts/kube.ts): each kgents namespace's
+ * ResourceQuota as the cluster counts it, each agent's share from its live pods, the plan beside
+ * both, what is over or near its budget (`budgets.nearPercent`), and the quota refusals and
+ * evictions the API server still keeps (scripts/live-budget.ts). It only reads.
  */
 import type { BudgetFigures } from "../kgents/budget";
-import { DIMENSIONS, OverBudgetError } from "../kgents/budget";
+import { DIMENSIONS, OverBudgetError, budgetFigures } from "../kgents/budget";
 import { UsageError, parseOptions, runCli } from "./cli";
+import { KGENTS_QUOTA_NAME } from "../components/kgents-namespaces";
+import { Cluster } from "./kube";
+import { byKind } from "./live-objects";
+import { liveBudgetReport, liveBudgetText } from "./live-budget";
 import { renderStack } from "./render-lib";
-
-/** Rows as a fixed-width table, first row the header. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
+import { agentNames, stackPlan } from "./stack-plan";
+import { table } from "./table";
 
 /** The human-readable report of `npm run budget`. */
 export function budgetReport(budgets: readonly BudgetFigures[]): string {
@@ -68,15 +66,43 @@ export function budgetReport(budgets: readonly BudgetFigures[]): string {
     .join("\n");
 }
 
+/** What `--live` reads of each kgents namespace. */
+const LIVE_KINDS = ["resourcequotas", "pods", "replicasets", "deployments", "events"];
+
+/** `--live`: the plan offline, then the stack's cluster, read. */
+async function live(stack: string, json: boolean): Promise<void> {
+  const plan = stackPlan(stack);
+  const cluster = await Cluster.open(stack);
+  const planned = plan.budgets.map((b) => b.namespace);
+  await cluster.requireNamespace(plan.topology.kgents.agents);
+  const objects = await Promise.all(
+    planned.map((ns) => cluster.get<{ kind: string }>(ns, LIVE_KINDS)),
+  );
+  const report = liveBudgetReport(
+    {
+      stack,
+      cluster: cluster.where,
+      nearPercent: plan.config.budgets.nearPercent,
+      planned: budgetFigures(plan.budgets),
+      agents: agentNames(plan),
+      quota: KGENTS_QUOTA_NAME,
+    },
+    new Map(planned.map((ns, i) => [ns, byKind(objects[i])])),
+  );
+  console.log(json ? JSON.stringify(report, null, 2) : liveBudgetText(report));
+}
+
 if (require.main === module) {
   runCli(
     async () => {
-      const usage = "usage: npm run budget -- --stack <staging|production> [--json]";
+      const usage = "usage: npm run budget -- --stack <staging|production> [--live] [--json]";
       const values = parseOptions("budget", usage, {
         stack: { type: "string" },
+        live: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
       });
       if (values.stack === undefined) throw new UsageError(usage);
+      if (values.live) return live(values.stack, values.json);
       const show = (budgets: readonly BudgetFigures[]) =>
         console.log(values.json ? JSON.stringify(budgets, null, 2) : budgetReport(budgets));
       try {

@@ -1,5 +1,5 @@
 /**
- * npm run stack -- <preview|up|destroy|refresh|output> --stack <name> [--policy] [--diff]
+ * npm run stack -- <preview|up|destroy|refresh|output|drift> --stack <name> [--policy] [--diff]
  *                  [--expect-no-changes] [--refresh] [--json] [--yes]
  *
  * Runs `index.ts` through the real Pulumi engine (the Automation API, scripts/engine.ts) and prints
@@ -17,6 +17,8 @@
  * - destroy: the teardown the README gives, which keeps what the stack keeps (kept objects, the
  *   ledger's data): `pulumi state unprotect --all` then `pulumi destroy`. Refused for production.
  * - output: `pulumi stack output` (`--json` for JSON).
+ * - drift: `pulumi preview --refresh`, reported by object and field (scripts/drift.ts); exits 2
+ *   when anything differs. `--json` prints the report of `schema/drift.schema.json`.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -28,12 +30,14 @@ import { PROJECT } from "../stacks/config";
 import { UsageError, runCli } from "./cli";
 import { EventLog, POLICY_PACK, StackTarget, commandFailure, openStack, workDirOf } from "./engine";
 import { checkStackName } from "./stack-file";
+import { DriftFound, drift } from "./drift";
+import { checkCluster } from "./kube";
 
-const COMMANDS = ["preview", "up", "destroy", "refresh", "output"] as const;
+const COMMANDS = ["preview", "up", "destroy", "refresh", "output", "drift"] as const;
 type Command = (typeof COMMANDS)[number];
 
 const USAGE =
-  "usage: npm run stack -- <preview|up|destroy|refresh|output> --stack <name> [--policy] [--diff] " +
+  "usage: npm run stack -- <preview|up|destroy|refresh|output|drift> --stack <name> [--policy] [--diff] " +
   "[--expect-no-changes] [--refresh] [--json] [--yes]";
 
 /** Which options each command takes; any other is a usage error. */
@@ -43,6 +47,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   refresh: ["expect-no-changes", "yes"],
   destroy: ["yes"],
   output: ["json"],
+  drift: ["json"],
 };
 
 /** Exit code of a command that the engine ran and that failed, set by `run`. */
@@ -326,9 +331,12 @@ export async function main(argv: string[]): Promise<void> {
   const { command, stack: name, flags } = parse(argv);
   const target: StackTarget = { stack: name };
   checkStackName(name, workDirOf(target));
+  // What drift reads, checked before anything of Pulumi runs: one line for a bad cluster.
+  if (command === "drift") await checkCluster(name);
   await checkPrerequisites();
   if (command === "output") return output(target, flags);
 
+  // A drift check of a stack that was never deployed has nothing to compare: refused below.
   const create = command === "preview" || command === "up";
   const stack = await openStack(target, { create });
   if (stack === undefined) {
@@ -350,11 +358,14 @@ export async function main(argv: string[]): Promise<void> {
       return refresh(stack, flags);
     case "destroy":
       return destroy(target, stack, flags);
+    case "drift":
+      return drift(stack, flags.json, run);
   }
 }
 
 if (require.main === module) {
   runCli(() => main(process.argv.slice(2)), {
-    exitCodeOf: (error) => (error instanceof EngineFailed ? error.code : undefined),
+    exitCodeOf: (error) =>
+      error instanceof EngineFailed || error instanceof DriftFound ? error.code : undefined,
   });
 }

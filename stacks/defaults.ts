@@ -13,6 +13,9 @@ const ephemeralBudget = {
   pods: 10,
 };
 
+/** What `npm run budget -- --live` flags as near the budget: 80% of a quota's dimension used. */
+const NEAR_PERCENT = 80;
+
 /** Each agent container's ephemeral storage: the limit holds the pod's 1Gi `state` emptyDir and logs. */
 const agentStorage = { request: "256Mi", limit: "1536Mi" };
 
@@ -32,6 +35,7 @@ const PLATFORM_DEFAULTS: Record<Environment, ConfigDefaults> = {
         pods: 15,
       },
       ephemeral: ephemeralBudget,
+      nearPercent: NEAR_PERCENT,
     },
   },
   production: {
@@ -47,6 +51,7 @@ const PLATFORM_DEFAULTS: Record<Environment, ConfigDefaults> = {
         pods: 20,
       },
       ephemeral: ephemeralBudget,
+      nearPercent: NEAR_PERCENT,
     },
   },
 };

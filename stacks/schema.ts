@@ -106,6 +106,11 @@ export type Budget = z.infer<typeof budgetSchema>;
 export const budgetsConfigSchema = z.strictObject({
   agents: budgetSchema,
   ephemeral: budgetSchema,
+  /**
+   * `npm run budget -- --live` flags a dimension of a namespace's quota as near its budget when
+   * what runs uses at least this percentage of it (at 100% the next pod is refused).
+   */
+  nearPercent: count(z.number().int().min(1).max(100)),
 });
 export type BudgetsConfig = z.infer<typeof budgetsConfigSchema>;
 

@@ -64,7 +64,10 @@ describe("commands: careless and hostile input", function () {
     );
     const budget = run("budget");
     assert.equal(budget.status, 1);
-    assert.equal(budget.stderr, "usage: npm run budget -- --stack <staging|production> [--json]\n");
+    assert.equal(
+      budget.stderr,
+      "usage: npm run budget -- --stack <staging|production> [--live] [--json]\n",
+    );
   });
 
   it("a stack is a name, never a path", () => {
@@ -133,7 +136,7 @@ describe("commands: careless and hostile input", function () {
 
   it('an argument without the "--" gets the hint, from every command', () => {
     // `npm run render --stack staging` keeps --stack for npm and passes only "staging".
-    for (const script of ["render", "budget", "spec-check"]) {
+    for (const script of ["render", "budget", "spec-check", "agents"]) {
       const result = run(script, "staging");
       assert.equal(result.status, 1, script);
       assert.match(

@@ -89,7 +89,10 @@ for (const stack of ["staging", "production"] as const) {
         ns.metadata.labels && at(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce"),
         "restricted",
       );
-      assert.deepEqual(ns.metadata.annotations, { environment: stack });
+      assert.deepEqual(ns.metadata.annotations, {
+        environment: stack,
+        "pulumi.com/patchForce": "true",
+      });
     });
 
     it("every object carries the recommended labels and the environment annotation", () => {

@@ -333,14 +333,55 @@ describe("kgents agents", () => {
       });
       const version = at(crd, "spec", "versions", 0);
       assert.equal(version.name, "v1");
-      assert.deepEqual(
-        version.additionalPrinterColumns.map((c: { name: string }) => c.name),
-        ["Genus", "Replicas", "Phase", "Age"],
-      );
       assert.equal(
         version.schema.openAPIV3Schema.properties.spec.properties.genus.pattern,
         "^([A-Z]|Psi)$",
       );
+    });
+
+    it("kubectl get agents shows only columns the stack fills: no Phase, peers with -o wide", async () => {
+      const { manifests } = await render("staging");
+      const version = at(
+        one(manifests, "CustomResourceDefinition", "agents.kgents.io"),
+        "spec",
+        "versions",
+        0,
+      );
+      type Column = { name: string; jsonPath: string; priority?: number };
+      const columns = version.additionalPrinterColumns as Column[];
+      assert.deepEqual(
+        columns.map((c) => `${c.name} ${c.jsonPath} ${c.priority ?? 0}`),
+        [
+          "Genus .spec.genus 0",
+          "Replicas .spec.replicas 0",
+          "Image .spec.image 0",
+          "Sidecar .spec.sidecar.enabled 0",
+          "Peers .spec.networkPolicy.allowedPeers 1",
+          "Egress .spec.networkPolicy.allowEgress 1",
+          "Age .metadata.creationTimestamp 0",
+        ],
+      );
+      // Nothing writes a status, so the CRD declares none.
+      assert.equal(version.subresources, undefined);
+      assert.equal(version.schema.openAPIV3Schema.properties.status, undefined);
+      // Every column names a field the schema declares (server-side apply refuses others) and
+      // every Agent object of both stacks fills (the API server fills creationTimestamp).
+      const declared = (path: string[]) =>
+        path.reduce<{ properties?: Record<string, unknown> } | undefined>(
+          (schema, key) => schema?.properties?.[key] as { properties?: Record<string, unknown> },
+          version.schema.openAPIV3Schema,
+        );
+      for (const stack of ["staging", "production"]) {
+        const agents = ofKind((await render(stack)).manifests, "Agent");
+        assert.equal(agents.length, 5);
+        for (const c of columns.filter((c) => c.jsonPath.startsWith(".spec."))) {
+          const path = c.jsonPath.slice(1).split(".");
+          assert.notEqual(declared(path), undefined, `${c.name}: ${c.jsonPath} is not declared`);
+          for (const agent of agents) {
+            assert.notEqual(at(agent, ...path), undefined, `${agent.metadata.name}: ${c.name}`);
+          }
+        }
+      }
     });
 
     it("puts every agent object in one ConfigGroup, after the kgents namespaces and the CRD", async () => {

@@ -173,6 +173,23 @@ describe("stack config", () => {
     );
   });
 
+  it("takes budgets.nearPercent, 80 by default, as a whole percentage from 1 to 100", () => {
+    assert.equal(loadStackConfig(stagingRaw()).budgets.nearPercent, 80);
+    const set = (value: unknown) =>
+      stagingRaw((v) => (v.budgets = JSON.stringify({ nearPercent: value })));
+    assert.equal(loadStackConfig(set("95")).budgets.nearPercent, 95);
+    assert.equal(loadStackConfig(set(100)).budgets.nearPercent, 100);
+    assert.deepEqual(
+      [0, 101, 80.5, "most"].flatMap((value) => refusal(set(value))),
+      [
+        "Pulumi.staging.yaml: agent-platform:budgets.nearPercent: expected >= 1; given 0",
+        "Pulumi.staging.yaml: agent-platform:budgets.nearPercent: expected <= 100; given 101",
+        "Pulumi.staging.yaml: agent-platform:budgets.nearPercent: expected int; given 80.5",
+        'Pulumi.staging.yaml: agent-platform:budgets.nearPercent: expected number; given "most"',
+      ],
+    );
+  });
+
   it("refuses requests above limits", () => {
     const problems = refusal(
       stagingRaw(
