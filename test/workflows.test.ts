@@ -58,9 +58,9 @@ function pulumiStep(workflow: unknown, job: string): Step {
 }
 
 describe("GitHub Actions workflows", () => {
-  it("there are exactly the two workflows, and both pass the workflow schema", () => {
-    assert.deepEqual(readdirSync(DIR).sort(), ["deploy.yml", "pull-request.yml"]);
-    for (const file of ["deploy.yml", "pull-request.yml"]) {
+  it("there are exactly the three workflows, and each passes the workflow schema", () => {
+    assert.deepEqual(readdirSync(DIR).sort(), ["deploy.yml", "drift.yml", "pull-request.yml"]);
+    for (const file of ["deploy.yml", "drift.yml", "pull-request.yml"]) {
       assert.deepEqual(schemaErrors(read(file)), [], file);
     }
   });
@@ -162,5 +162,53 @@ describe("GitHub Actions workflows", () => {
         ]);
       });
     }
+  });
+
+  describe("drift.yml", () => {
+    const workflow = parsed("drift.yml");
+    const job = workflow.jobs.drift;
+
+    it("runs every day and on demand, read-only, in each stack's preview environment", () => {
+      assert.deepEqual(workflow.on, {
+        schedule: [{ cron: "17 6 * * *" }],
+        workflow_dispatch: null,
+      });
+      assert.deepEqual(workflow.permissions, { contents: "read" });
+      assert.deepEqual(Object.keys(workflow.jobs), ["drift"]);
+      assert.equal(job.permissions, undefined);
+      assert.deepEqual(job.strategy, {
+        "fail-fast": false,
+        matrix: { stack: ["staging", "production"] },
+      });
+      // The pull-request previews' environments: a read-only kubeconfig, this stack's passphrase.
+      assert.equal(job.environment, parsed("pull-request.yml").jobs.preview.environment);
+      assert.deepEqual(job.env, {
+        PULUMI_BACKEND_URL: "${{ secrets.PULUMI_BACKEND_URL }}",
+        PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+      });
+      assert.deepEqual(job.concurrency, {
+        group: "drift-${{ matrix.stack }}",
+        "cancel-in-progress": true,
+      });
+    });
+
+    it("installs the CLI of the SDK's release, then fails on drift with the report as its summary", () => {
+      // The CLI only: without a command the action runs nothing.
+      assert.deepEqual(pulumiStep(workflow, "drift"), {
+        uses: "pulumi/actions@v6",
+        with: { "pulumi-version": "3.248.0" },
+      });
+      const sdk = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8"))
+        .dependencies["@pulumi/pulumi"];
+      assert.equal(sdk, "3.248.0");
+      const last = steps(workflow, "drift").at(-1) as Step & { shell?: string; env?: object };
+      assert.equal(last.shell, "bash");
+      assert.deepEqual(last.env, { STACK: "${{ matrix.stack }}" });
+      // pipefail: tee must not hide the drift command's exit code (2 on drift).
+      assert.equal(
+        last.run,
+        'set -o pipefail\nnpm run --silent stack -- drift --stack "$STACK" | tee -a "$GITHUB_STEP_SUMMARY"\n',
+      );
+    });
   });
 });
