@@ -91,6 +91,9 @@ async function main(): Promise<void> {
   );
   try {
     await stack!.up({
+      // The local cluster is disposable (`npm run cluster -- down` wipes it) while the state
+      // folder stays: refresh first, so that the state follows the cluster it deploys to.
+      refresh: true,
       onOutput: (text) => process.stdout.write(text),
       onError: (text) => process.stderr.write(text),
       color: process.stdout.isTTY ? "always" : "never",
