@@ -95,8 +95,33 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
   const annotations = commonAnnotations(args.environment);
   const { service: name, namespace } = agentEndpoint(topology, agent.genus);
   const metadata = { name, namespace, labels, annotations };
+  const identity: AgentIdentity = { app, labels, annotations, metadata };
+  return {
+    deployment: agentDeployment(identity, agent),
+    service: agentService(identity),
+    networkPolicy: agentNetworkPolicy(metadata, agent, topology),
+    podDisruptionBudget: agentDisruptionBudget(identity, agent),
+    agent: {
+      apiVersion: AGENT_API_VERSION,
+      kind: AGENT_KIND,
+      metadata,
+      spec: agentObjectSpec(agent),
+    },
+  };
+}
 
-  const deployment: Deployment = {
+/** What every object of one agent shares: its app name, labels, annotations and metadata. */
+interface AgentIdentity {
+  readonly app: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly metadata: k8s.types.input.meta.v1.ObjectMeta;
+}
+
+/** The agent's Deployment: its containers, spread across nodes, with the `state` scratch volume. */
+function agentDeployment(identity: AgentIdentity, agent: PlannedAgent): Deployment {
+  const { app, labels, annotations, metadata } = identity;
+  return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata,
@@ -112,7 +137,11 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       },
     }),
   };
-  const service: Service = {
+}
+
+/** The agent's ClusterIP Service: `http` on 8080. */
+function agentService({ app, metadata }: AgentIdentity): Service {
+  return {
     apiVersion: "v1",
     kind: "Service",
     metadata,
@@ -122,7 +151,15 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       ports: [{ name: "http", port: PORTS.kgentsHttp, targetPort: "http", protocol: "TCP" }],
     },
   };
-  const networkPolicy: NetworkPolicy = {
+}
+
+/** The agent's NetworkPolicy: its calls (`agentFlows`), and public egress if the spec allows it. */
+function agentNetworkPolicy(
+  metadata: AgentIdentity["metadata"],
+  agent: PlannedAgent,
+  topology: Topology,
+): NetworkPolicy {
+  return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata,
@@ -132,21 +169,22 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       agent.spec.networkPolicy.allowEgress ? [PUBLIC_EGRESS_RULE] : [],
     ),
   };
-  const agentObject: AgentObject = {
-    apiVersion: AGENT_API_VERSION,
-    kind: AGENT_KIND,
-    metadata,
-    spec: agentObjectSpec(agent),
-  };
-  // Every agent, as every platform service, has a budget: with one replica it allows the
-  // eviction (a drain is explicit, never blocked for good), with more it keeps one pod serving.
-  const podDisruptionBudget: PodDisruptionBudget = {
+}
+
+/**
+ * Every agent, as every platform service, has a budget: with one replica it allows the
+ * eviction (a drain is explicit, never blocked for good), with more it keeps one pod serving.
+ */
+function agentDisruptionBudget(
+  { app, metadata }: AgentIdentity,
+  agent: PlannedAgent,
+): PodDisruptionBudget {
+  return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata,
     spec: disruptionBudgetSpec(app, agent.replicas),
   };
-  return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
 }
 
 /**
