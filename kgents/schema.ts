@@ -144,6 +144,52 @@ const configValueSchema = z
   )
   .transform((v) => v as string | number | boolean);
 
+/** Display name; defaults to `<genus>-gent`. */
+const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"');
+
+/** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */
+const entrypointSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'expected a Python module such as "agents.b.main"',
+  );
+
+/** `config`: lower snake case keys other than the reserved ones, at most `MAX_CONFIG_KEYS`. */
+const configSchema = z
+  .record(
+    z
+      .string()
+      .regex(CONFIG_KEY_PATTERN, 'expected a lower snake case key such as "max_spend"')
+      .refine(
+        (key) => !(RESERVED_CONFIG_KEYS as readonly string[]).includes(key),
+        `expected a key other than ${RESERVED_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (the stack sets KGENTS_GENUS and KGENTS_STATE_PATH itself)`,
+      ),
+    configValueSchema,
+  )
+  .superRefine((config, ctx) => {
+    const count = Object.keys(config).length;
+    if (count > MAX_CONFIG_KEYS) {
+      ctx.addIssue({
+        code: "custom",
+        input: count,
+        message: `expected at most ${MAX_CONFIG_KEYS} keys`,
+      });
+    }
+  });
+
+/** `networkPolicy`, its peers named under the given genus rule. */
+function networkPolicySchemaWith(genus: z.ZodType<string>) {
+  return z.strictObject({
+    /** Opens egress to addresses outside the cluster's private ranges (see the README). */
+    allowEgress: z.boolean().default(false),
+    /** Genera this agent calls on 8080; each must have a spec. */
+    allowedPeers: z.array(genus).default([]),
+  });
+}
+
 /**
  * The frontmatter schema with a given genus rule. The stack always uses `genusSchema`
  * (`^([A-Z]|Psi)$`, so at most 27 agents); only the benchmark passes a wider rule, because
@@ -152,54 +198,15 @@ const configValueSchema = z
 export function frontmatterSchemaWith(genus: z.ZodType<string>) {
   return z.strictObject({
     genus,
-    /** Display name; defaults to `<genus>-gent`. */
-    name: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"')
-      .optional(),
+    name: nameSchema.optional(),
     /** A full image reference; unset, the stack's kgents image (`SPEC_DEFAULTS`). */
     image: imageSchema.optional(),
     replicas: specReplicasSchema.default(SPEC_DEFAULTS.replicas),
     resources: specResourcesSchema.prefault({}),
     sidecar: sidecarSchema.prefault(false),
-    /** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */
-    entrypoint: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
-        'expected a Python module such as "agents.b.main"',
-      )
-      .optional(),
-    config: z
-      .record(
-        z
-          .string()
-          .regex(CONFIG_KEY_PATTERN, 'expected a lower snake case key such as "max_spend"')
-          .refine(
-            (key) => !(RESERVED_CONFIG_KEYS as readonly string[]).includes(key),
-            `expected a key other than ${RESERVED_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (the stack sets KGENTS_GENUS and KGENTS_STATE_PATH itself)`,
-          ),
-        configValueSchema,
-      )
-      .superRefine((config, ctx) => {
-        const count = Object.keys(config).length;
-        if (count > MAX_CONFIG_KEYS) {
-          ctx.addIssue({
-            code: "custom",
-            input: count,
-            message: `expected at most ${MAX_CONFIG_KEYS} keys`,
-          });
-        }
-      })
-      .default({}),
-    networkPolicy: z
-      .strictObject({
-        /** Opens egress to addresses outside the cluster's private ranges (see the README). */
-        allowEgress: z.boolean().default(false),
-        /** Genera this agent calls on 8080; each must have a spec. */
-        allowedPeers: z.array(genus).default([]),
-      })
-      .prefault({}),
+    entrypoint: entrypointSchema.optional(),
+    config: configSchema.default({}),
+    networkPolicy: networkPolicySchemaWith(genus).prefault({}),
   });
 }
 
