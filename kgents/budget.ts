@@ -1,6 +1,7 @@
 import { InvalidInputError, Problem, plural } from "../stacks/problems";
 import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
-import type { Budget, BudgetsConfig, Resources } from "../stacks/schema";
+import type { Budget, BudgetsConfig } from "../stacks/schema";
+import type { Resources } from "../stacks/schema-parts";
 import type { Topology } from "../stacks/topology";
 import type { PlannedAgent } from "./plan";
 import { ROLLING_UPDATE } from "../stacks/availability";

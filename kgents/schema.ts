@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isNonNegativeQuantity, parseQuantity } from "../stacks/quantity";
-import { ComputeResources, genusSchema } from "../stacks/schema";
-import { specReplicasSchema } from "../stacks/schema-parts";
+import { genusSchema } from "../stacks/schema";
+import { ComputeResources, specReplicasSchema } from "../stacks/schema-parts";
 
 /**
  * The frontmatter of an agent spec (`spec/agents/<name>.md`): the single source of truth for

@@ -14,7 +14,8 @@ import { PROJECT, deepMerge } from "../stacks/config";
 import { CATALOG, Catalog, flowsOf, startOrder } from "../stacks/catalog";
 import { environmentDefaultsOf } from "../stacks/defaults";
 import { unwrap } from "../stacks/problems";
-import { Environment, stackConfigShapeOf } from "../stacks/schema";
+import type { Environment } from "../stacks/environments";
+import { stackConfigShapeOf } from "../stacks/schema";
 import { ROOT, readStackFile } from "./stack-file";
 import { runCli } from "./cli";
 

@@ -10,14 +10,8 @@ import {
   problemsFromZod,
   unwrap,
 } from "./problems";
-import {
-  ENVIRONMENTS,
-  Environment,
-  PartialStackConfig,
-  StackConfig,
-  environmentRules,
-  stackConfigShapeOf,
-} from "./schema";
+import { ENVIRONMENTS, Environment } from "./environments";
+import { PartialStackConfig, StackConfig, environmentRules, stackConfigShapeOf } from "./schema";
 import { IMAGE_REGISTRY_UNSET } from "./images";
 import { SECRETS, SecretKey } from "./secrets";
 

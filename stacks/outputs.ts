@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ENVIRONMENTS } from "./schema";
+import { ENVIRONMENTS } from "./environments";
 import { CATALOG, Catalog, startOrder, statelessKeys } from "./catalog";
 
 /**

@@ -1,18 +1,14 @@
 import { z } from "zod";
 import {
-  ComputeResources,
-  Resources,
   computeRequestsAndLimitsSchema,
-  computeResourcesSchema,
   containerResourcesSchema,
   imageTagSchema,
-  resourcesSchema,
   agentStorageSchema,
   count,
   replicasSchema,
 } from "./schema-parts";
 import { CATALOG, Catalog, startOrder } from "./catalog";
-import { ENVIRONMENTS, Environment } from "./environments";
+import { ENVIRONMENTS } from "./environments";
 import { PINNED_EXPECTATION, isPinned } from "./images";
 import { tigerbeetleRules } from "./services/tigerbeetle";
 
@@ -20,12 +16,6 @@ import { tigerbeetleRules } from "./services/tigerbeetle";
  * The zod schemas for stack config: the single source of truth for what a stack may set
  * (`Pulumi.<stack>.yaml`, keys under `agent-platform:`). Types are inferred from them.
  */
-
-export { computeResourcesSchema, imageTagSchema, resourcesSchema };
-export type { ComputeResources, Resources };
-
-export { ENVIRONMENTS };
-export type { Environment };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
