@@ -259,7 +259,7 @@ function serviceObjects(
 }
 
 /** `agent-platform:index:AgentSociety` for `agentSociety`: stable, it is in every child's URN. */
-export function componentType(key: string): string {
+function componentType(key: string): string {
   return `agent-platform:index:${key[0].toUpperCase()}${key.slice(1)}`;
 }
 

@@ -25,11 +25,11 @@ export type Dimension = (typeof DIMENSIONS)[number];
 type Amounts = Record<Dimension, bigint>;
 
 /** The namespaces a budget applies to, by config key. */
-export const BUDGET_KEYS = ["agents", "ephemeral"] as const;
+const BUDGET_KEYS = ["agents", "ephemeral"] as const;
 export type BudgetKey = (typeof BUDGET_KEYS)[number];
 
 /** One agent's share of its namespace's budget. */
-export interface AgentShare {
+interface AgentShare {
   readonly name: string;
   readonly genus: string;
   readonly replicas: number;

@@ -66,15 +66,15 @@ export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Most values (scalars, maps, lists, counted again for each alias use) in one frontmatter. */
 export const MAX_NODES = 5000;
 /** Deepest nesting of maps and lists. */
-export const MAX_DEPTH = 20;
+const MAX_DEPTH = 20;
 
 /** One thing wrong with a file's frontmatter; `path` is the field, or a `(...)` marker. */
-export interface FrontmatterProblem {
+interface FrontmatterProblem {
   readonly path: string;
   readonly message: string;
 }
 
-export type FrontmatterResult =
+type FrontmatterResult =
   | { readonly ok: true; readonly data: unknown; readonly body: string }
   | { readonly ok: false; readonly problems: FrontmatterProblem[] };
 

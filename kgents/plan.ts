@@ -149,7 +149,7 @@ export function checkAgentsConfig(
 }
 
 /** The image a spec without `image` runs: `<registry>/kgents:<agents.imageTag>`. */
-export function kgentsImage(config: AgentsConfig, registry: string): string {
+function kgentsImage(config: AgentsConfig, registry: string): string {
   return imageRef(registry, KGENTS_REPOSITORY, config.imageTag);
 }
 

@@ -15,7 +15,7 @@ import { ComputeResources, specReplicasSchema } from "../stacks/schema-parts";
  * the `agents` package that `python -m agents.<genus>.main` imports: every agent would exit at
  * start and crash-loop.
  */
-export const SPEC_DEFAULTS = {
+const SPEC_DEFAULTS = {
   replicas: 1,
   cpu: "100m",
   memory: "256Mi",
@@ -26,7 +26,7 @@ export const SPEC_DEFAULTS = {
  * defaults (request 50m/128Mi, limit 100m/256Mi), i.e. what the namespace would give it anyway,
  * written down so that budgets can count it.
  */
-export const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
+const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
   requests: { cpu: "50m", memory: "128Mi" },
   limits: { cpu: "100m", memory: "256Mi" },
 };
@@ -39,10 +39,10 @@ export const SIDECAR_MODULE = "agents.d.sidecar";
  * `KGENTS_<KEY>` with the key upper-cased (`max_spend` → `KGENTS_MAX_SPEND`). Upper case,
  * dashes and dots are refused so that two keys can never map to one variable.
  */
-export const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
+const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
 
 /** Variables the stack sets itself; a config key that would map onto one is refused. */
-export const RESERVED_CONFIG_KEYS = ["genus", "state_path"] as const;
+const RESERVED_CONFIG_KEYS = ["genus", "state_path"] as const;
 
 /** A container image with a tag or digest (`python:3.12-slim`, `ghcr.io/acme/kgents:1.2`). */
 export const IMAGE_PATTERN =
@@ -100,7 +100,7 @@ const specResourcesSchema = z
   });
 
 /** The requests/limits form the stack uses, from a spec's `resources`. */
-export function toResources(value: z.infer<typeof specResourcesSchema>): ComputeResources {
+function toResources(value: z.infer<typeof specResourcesSchema>): ComputeResources {
   return {
     requests: { cpu: value.cpu, memory: value.memory },
     limits: { cpu: value.limits?.cpu ?? value.cpu, memory: value.limits?.memory ?? value.memory },
@@ -129,8 +129,8 @@ const sidecarSchema = z.preprocess(
 );
 
 /** Longest `config` value, in characters, and most `config` keys per agent. */
-export const MAX_CONFIG_VALUE_LENGTH = 4096;
-export const MAX_CONFIG_KEYS = 100;
+const MAX_CONFIG_VALUE_LENGTH = 4096;
+const MAX_CONFIG_KEYS = 100;
 
 const configValueSchema = z
   .unknown()
@@ -211,7 +211,7 @@ export function frontmatterSchemaWith(genus: z.ZodType<string>) {
 }
 
 export const frontmatterSchema = frontmatterSchemaWith(genusSchema);
-export type Frontmatter = z.infer<typeof frontmatterSchema>;
+type Frontmatter = z.infer<typeof frontmatterSchema>;
 
 /** One agent as its spec file describes it, defaults filled in. */
 export interface AgentSpec {

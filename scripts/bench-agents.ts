@@ -23,7 +23,7 @@ import type { AgentSpec } from "../kgents/schema";
 const BENCH_GENUS = z.string().regex(/^([A-Z]|Psi|G[0-9]{1,4})$/, "expected a benchmark genus");
 
 /** Writes `count` specs: each calls its two predecessors, every other one has a sidecar. */
-export function writeSpecs(dir: string, count: number): void {
+function writeSpecs(dir: string, count: number): void {
   for (let i = 1; i <= count; i++) {
     const peers = [i - 1, i - 2].filter((p) => p >= 1).map((p) => `G${p}`);
     const text = [

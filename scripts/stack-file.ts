@@ -8,7 +8,7 @@ import { YAML_AS_DATA, describeYamlError } from "../kgents/frontmatter";
 import { UsageError } from "./cli";
 
 /** Config as the Pulumi CLI would hand it to the program, read from `Pulumi.<stack>.yaml`. */
-export interface StackFileConfig {
+interface StackFileConfig {
   /** Values by full key; structured values as JSON, as the CLI passes them. */
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
@@ -44,7 +44,7 @@ export function checkStackName(stack: string, dir: string = ROOT): string {
   return stack;
 }
 
-export function stackFilePath(stack: string): string {
+function stackFilePath(stack: string): string {
   return path.join(ROOT, `Pulumi.${checkStackName(stack)}.yaml`);
 }
 
