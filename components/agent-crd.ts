@@ -6,8 +6,8 @@ import { PATCH_FORCE_ANNOTATION } from "./shared/kept";
 
 type JSONSchemaProps = k8s.types.input.apiextensions.v1.JSONSchemaProps;
 
-export const AGENT_GROUP = "kgents.io";
-export const AGENT_VERSION = "v1";
+const AGENT_GROUP = "kgents.io";
+const AGENT_VERSION = "v1";
 export const AGENT_API_VERSION = `${AGENT_GROUP}/${AGENT_VERSION}`;
 export const AGENT_KIND = "Agent";
 
@@ -35,7 +35,7 @@ const genus: JSONSchemaProps = { type: "string", pattern: GENUS_PATTERN.source }
  * The `spec` of an Agent object: the spec file's frontmatter as the stack deployed it (overrides
  * applied, defaults filled, config values as the strings the pods see).
  */
-export const AGENT_SPEC_SCHEMA: JSONSchemaProps = {
+const AGENT_SPEC_SCHEMA: JSONSchemaProps = {
   type: "object",
   required: ["genus", "image", "replicas", "resources", "sidecar", "entrypoint", "networkPolicy"],
   properties: {
@@ -70,7 +70,7 @@ export const AGENT_SPEC_SCHEMA: JSONSchemaProps = {
  * The whole object's schema, as the CRD declares it. No `status`: no operator runs, so nothing
  * would ever write one; what runs is read from the Deployment (`npm run agents`).
  */
-export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
+const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
   type: "object",
   required: ["spec"],
   properties: {
@@ -86,7 +86,7 @@ export const AGENT_OPENAPI_SCHEMA: JSONSchemaProps = {
  * column is filled and true. `-o wide` adds the priority-1 columns (the NetworkPolicy peers and
  * whether the agent may reach the internet). Ready replicas are the Deployment's: `npm run agents`.
  */
-export const AGENT_PRINTER_COLUMNS = [
+const AGENT_PRINTER_COLUMNS = [
   { name: "Genus", type: "string", jsonPath: ".spec.genus" },
   { name: "Replicas", type: "integer", jsonPath: ".spec.replicas" },
   { name: "Image", type: "string", jsonPath: ".spec.image" },

@@ -25,7 +25,7 @@ export const LOGIC_CONTAINER = "logic";
 export const SIDECAR_CONTAINER = "d-gent";
 
 /** Where the `state` emptyDir is mounted: the only writable path in an agent's pods. */
-export const STATE_PATH = "/state";
+const STATE_PATH = "/state";
 
 /**
  * What `networkPolicy.allowEgress: true` opens: every address outside the private, link-local
@@ -33,7 +33,7 @@ export const STATE_PATH = "/state";
  * live in those ranges) stay closed, as does the cloud metadata endpoint 169.254.169.254;
  * other agents are reached only through `allowedPeers`.
  */
-export const PUBLIC_EGRESS_RULE: NetworkPolicyEgressRule = {
+const PUBLIC_EGRESS_RULE: NetworkPolicyEgressRule = {
   to: [
     {
       ipBlock: {
@@ -57,7 +57,7 @@ type NetworkPolicy = k8s.types.input.networking.v1.NetworkPolicy;
 type PodDisruptionBudget = k8s.types.input.policy.v1.PodDisruptionBudget;
 
 /** An object of a custom kind: here, an Agent. */
-export interface AgentObject {
+interface AgentObject {
   readonly apiVersion: typeof AGENT_API_VERSION;
   readonly kind: typeof AGENT_KIND;
   readonly metadata: k8s.types.input.meta.v1.ObjectMeta;
@@ -65,7 +65,7 @@ export interface AgentObject {
 }
 
 /** Every Kubernetes object of one agent, as plain data. */
-export interface AgentObjects {
+interface AgentObjects {
   readonly deployment: Deployment;
   readonly service: Service;
   readonly networkPolicy: NetworkPolicy;
@@ -73,7 +73,7 @@ export interface AgentObjects {
   readonly agent: AgentObject;
 }
 
-export interface AgentObjectsArgs {
+interface AgentObjectsArgs {
   /** Written as the `environment` annotation on every object. */
   readonly environment: string;
   readonly topology: Topology;
@@ -88,15 +88,40 @@ export interface AgentObjectsArgs {
  * a PodDisruptionBudget (`disruptionRule`), and its Agent object. All of them live
  * in `kgents-agents<suffix>`; `Agents` deploys them.
  */
-export function agentObjects(args: AgentObjectsArgs): AgentObjects {
+function agentObjects(args: AgentObjectsArgs): AgentObjects {
   const { agent, topology } = args;
   const app = agentApp(agent.genus);
   const labels = { ...appLabels(app, "agent"), "kgents.io/genus": agent.genus };
   const annotations = commonAnnotations(args.environment);
   const { service: name, namespace } = agentEndpoint(topology, agent.genus);
   const metadata = { name, namespace, labels, annotations };
+  const identity: AgentIdentity = { app, labels, annotations, metadata };
+  return {
+    deployment: agentDeployment(identity, agent),
+    service: agentService(identity),
+    networkPolicy: agentNetworkPolicy(metadata, agent, topology),
+    podDisruptionBudget: agentDisruptionBudget(identity, agent),
+    agent: {
+      apiVersion: AGENT_API_VERSION,
+      kind: AGENT_KIND,
+      metadata,
+      spec: agentObjectSpec(agent),
+    },
+  };
+}
 
-  const deployment: Deployment = {
+/** What every object of one agent shares: its app name, labels, annotations and metadata. */
+interface AgentIdentity {
+  readonly app: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly metadata: k8s.types.input.meta.v1.ObjectMeta;
+}
+
+/** The agent's Deployment: its containers, spread across nodes, with the `state` scratch volume. */
+function agentDeployment(identity: AgentIdentity, agent: PlannedAgent): Deployment {
+  const { app, labels, annotations, metadata } = identity;
+  return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata,
@@ -112,7 +137,11 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       },
     }),
   };
-  const service: Service = {
+}
+
+/** The agent's ClusterIP Service: `http` on 8080. */
+function agentService({ app, metadata }: AgentIdentity): Service {
+  return {
     apiVersion: "v1",
     kind: "Service",
     metadata,
@@ -122,7 +151,15 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       ports: [{ name: "http", port: PORTS.kgentsHttp, targetPort: "http", protocol: "TCP" }],
     },
   };
-  const networkPolicy: NetworkPolicy = {
+}
+
+/** The agent's NetworkPolicy: its calls (`agentFlows`), and public egress if the spec allows it. */
+function agentNetworkPolicy(
+  metadata: AgentIdentity["metadata"],
+  agent: PlannedAgent,
+  topology: Topology,
+): NetworkPolicy {
+  return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata,
@@ -132,21 +169,22 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
       agent.spec.networkPolicy.allowEgress ? [PUBLIC_EGRESS_RULE] : [],
     ),
   };
-  const agentObject: AgentObject = {
-    apiVersion: AGENT_API_VERSION,
-    kind: AGENT_KIND,
-    metadata,
-    spec: agentObjectSpec(agent),
-  };
-  // Every agent, as every platform service, has a budget: with one replica it allows the
-  // eviction (a drain is explicit, never blocked for good), with more it keeps one pod serving.
-  const podDisruptionBudget: PodDisruptionBudget = {
+}
+
+/**
+ * Every agent, as every platform service, has a budget: with one replica it allows the
+ * eviction (a drain is explicit, never blocked for good), with more it keeps one pod serving.
+ */
+function agentDisruptionBudget(
+  { app, metadata }: AgentIdentity,
+  agent: PlannedAgent,
+): PodDisruptionBudget {
+  return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata,
     spec: disruptionBudgetSpec(app, agent.replicas),
   };
-  return { deployment, service, networkPolicy, podDisruptionBudget, agent: agentObject };
 }
 
 /**
@@ -154,7 +192,7 @@ export function agentObjects(args: AgentObjectsArgs): AgentObjects {
  * 1.5 MiB; a spec file is at most 64 KiB, so this is a margin that names the spec, not a limit
  * that shipped specs come near.
  */
-export const MAX_OBJECT_BYTES = 256 * 1024;
+const MAX_OBJECT_BYTES = 256 * 1024;
 
 /**
  * Agent objects larger than `limit` bytes, as problems naming the spec, the object and the limit.
@@ -266,10 +304,10 @@ export function formerCrdUrn(): string {
 }
 
 /** The ConfigGroup's name, and the prefix of its objects' resource names. */
-export const AGENTS_RESOURCE_PREFIX = "agents";
+const AGENTS_RESOURCE_PREFIX = "agents";
 
 /** One JSON object per line: YAML's superset of JSON, as a stream the provider decodes. */
-export function jsonStream(objects: readonly object[]): string {
+function jsonStream(objects: readonly object[]): string {
   return objects.map((o) => JSON.stringify(o)).join("\n");
 }
 
@@ -279,7 +317,7 @@ export function jsonStream(objects: readonly object[]): string {
  * (its image need not have a shell). Probes are required on every long-running container
  * (policy pack, `probes`).
  */
-export const SIDECAR_HEALTH_COMMAND = [
+const SIDECAR_HEALTH_COMMAND = [
   "python",
   "-c",
   `import os, sys; sys.exit(0 if os.access("${STATE_PATH}", os.W_OK) else 1)`,
@@ -355,7 +393,7 @@ function agentGroup(topology: Topology, genus: string): PodGroup {
  * agents that list it as a peer, out on 8080 to its peers. With no callers nothing may connect;
  * `allowEgress` adds `PUBLIC_EGRESS_RULE` beside them.
  */
-export function agentFlows(agent: PlannedAgent, topology: Topology): PodFlow[] {
+function agentFlows(agent: PlannedAgent, topology: Topology): PodFlow[] {
   const self = agentGroup(topology, agent.genus);
   const port = PORTS.kgentsHttp;
   return [
@@ -365,7 +403,7 @@ export function agentFlows(agent: PlannedAgent, topology: Topology): PodFlow[] {
 }
 
 /** The Agent object's spec: the spec as deployed, config values as the strings pods see. */
-export function agentObjectSpec(agent: PlannedAgent): Record<string, unknown> {
+function agentObjectSpec(agent: PlannedAgent): Record<string, unknown> {
   return {
     genus: agent.genus,
     name: agent.name,

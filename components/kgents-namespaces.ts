@@ -12,7 +12,7 @@ type LimitRangeItem = k8s.types.input.core.v1.LimitRangeItem;
  * limits, and (in `kgents-ephemeral`) the most it may ask for; ephemeral storage added, since the
  * namespaces' ResourceQuotas count it (a pod without it would be refused).
  */
-export const KGENTS_LIMIT_RANGES: Readonly<Record<"agents" | "ephemeral", LimitRangeItem>> = {
+const KGENTS_LIMIT_RANGES: Readonly<Record<"agents" | "ephemeral", LimitRangeItem>> = {
   agents: {
     type: "Container",
     default: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "1536Mi" },

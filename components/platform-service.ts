@@ -81,26 +81,17 @@ export class PlatformService extends pulumi.ComponentResource {
     this.image = imageOf(record.image, args.imageRegistry, settings.imageTag);
 
     const envFrom = environmentObjects(name, meta, run, child);
-    this.deployment = new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata: { name: objectName, ...meta },
-        spec: deploymentSpec({
-          app,
-          replicas: settings.replicas,
-          podMetadata: podTemplateMetadata(meta.labels, meta.annotations, run.podAnnotations),
-          pod: servicePod(record, run, settings, this.image, serviceAccount.metadata.name, envFrom),
-        }),
-      },
-      child,
+    const pod = servicePod(
+      record,
+      run,
+      settings,
+      this.image,
+      serviceAccount.metadata.name,
+      envFrom,
     );
+    this.deployment = serviceDeployment(name, foundation, settings.replicas, run, pod, child);
     this.services = serviceObjects(name, record, topology.endpoints[key], app, meta, child);
-    const budget = disruptionBudgetSpec(app, settings.replicas);
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      { metadata: { name: objectName, ...meta }, spec: budget },
-      child,
-    );
+    disruptionBudget(name, foundation, settings.replicas, child);
     workloadNetworkPolicies(
       name,
       objectName,
@@ -118,6 +109,48 @@ export class PlatformService extends pulumi.ComponentResource {
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/** What `serviceFoundation` gives that the Deployment and the budget are named and labelled by. */
+type Foundation = Pick<ReturnType<typeof serviceFoundation>, "app" | "objectName" | "meta">;
+
+/** The service's Deployment of `pod`, with the record's pod annotations on its template. */
+function serviceDeployment(
+  name: string,
+  { app, objectName, meta }: Foundation,
+  replicas: number,
+  run: RunSpec,
+  pod: PodDeclaration,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apps.v1.Deployment {
+  return new k8s.apps.v1.Deployment(
+    `${name}-deployment`,
+    {
+      metadata: { name: objectName, ...meta },
+      spec: deploymentSpec({
+        app,
+        replicas,
+        podMetadata: podTemplateMetadata(meta.labels, meta.annotations, run.podAnnotations),
+        pod,
+      }),
+    },
+    opts,
+  );
+}
+
+/** The service's PodDisruptionBudget (`disruptionBudgetSpec`). */
+function disruptionBudget(
+  name: string,
+  { app, objectName, meta }: Foundation,
+  replicas: number,
+  opts: pulumi.CustomResourceOptions,
+): void {
+  const budget = disruptionBudgetSpec(app, replicas);
+  new k8s.policy.v1.PodDisruptionBudget(
+    `${name}-pdb`,
+    { metadata: { name: objectName, ...meta }, spec: budget },
+    opts,
+  );
 }
 
 /**
@@ -226,7 +259,7 @@ function serviceObjects(
 }
 
 /** `agent-platform:index:AgentSociety` for `agentSociety`: stable, it is in every child's URN. */
-export function componentType(key: string): string {
+function componentType(key: string): string {
   return `agent-platform:index:${key[0].toUpperCase()}${key.slice(1)}`;
 }
 

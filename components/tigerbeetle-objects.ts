@@ -69,7 +69,7 @@ export function warnOfBootstrap(settings: TigerBeetleConfig, resource: pulumi.Re
 }
 
 /** The replica numbers, 0 to `replicaCount - 1`. */
-export function replicaNumbers(settings: TigerBeetleConfig): number[] {
+function replicaNumbers(settings: TigerBeetleConfig): number[] {
   return [...Array(settings.replicaCount).keys()];
 }
 

@@ -31,7 +31,7 @@ import { spreadsAcrossZones } from "../stacks/services/tigerbeetle";
  */
 
 /** Where the data volume is mounted. */
-export const DATA_DIR = "/data";
+const DATA_DIR = "/data";
 /** The image's TigerBeetle binary. */
 const BINARY = "/tigerbeetle";
 /** Label that tells one replica's pod from the others; its Service selects on it. */
@@ -82,11 +82,7 @@ function clusterFlags(settings: TigerBeetleConfig, replica: number): string[] {
 }
 
 /** RECOVER_SCRIPT's arguments: the data file, then `recover`'s flags, `--addresses` included. */
-export function recoverArgs(
-  settings: TigerBeetleConfig,
-  replica: number,
-  addresses: string,
-): string[] {
+function recoverArgs(settings: TigerBeetleConfig, replica: number, addresses: string): string[] {
   return [
     dataPath(settings, replica),
     ...clusterFlags(settings, replica),
@@ -95,16 +91,12 @@ export function recoverArgs(
 }
 
 /** FORMAT_SCRIPT's arguments: the data file, then `format`'s flags (no addresses). */
-export function formatArgs(settings: TigerBeetleConfig, replica: number): string[] {
+function formatArgs(settings: TigerBeetleConfig, replica: number): string[] {
   return [dataPath(settings, replica), ...clusterFlags(settings, replica)];
 }
 
 /** The main container's arguments to the image's entrypoint (`tini -- /tigerbeetle`). */
-export function startArgs(
-  settings: TigerBeetleConfig,
-  replica: number,
-  addresses: string,
-): string[] {
+function startArgs(settings: TigerBeetleConfig, replica: number, addresses: string): string[] {
   return [
     "start",
     `--addresses=${addresses}`,
@@ -119,7 +111,7 @@ function dataPath(settings: TigerBeetleConfig, replica: number): string {
 }
 
 /** Startup: up to 10 minutes, since a recovering replica state-syncs before it listens. */
-export const TIGERBEETLE_STARTUP: ProbeTiming = {
+const TIGERBEETLE_STARTUP: ProbeTiming = {
   initialDelaySeconds: 5,
   periodSeconds: 10,
   timeoutSeconds: 2,
@@ -127,7 +119,7 @@ export const TIGERBEETLE_STARTUP: ProbeTiming = {
 };
 
 /** Seconds a stopping replica gets; TigerBeetle's own writes are durable as they complete. */
-export const TERMINATION_GRACE_SECONDS = 120;
+const TERMINATION_GRACE_SECONDS = 120;
 
 /** What a TigerBeetle pod needs besides its command: the same for replicas and bootstrap Jobs. */
 export interface PodContext {
@@ -217,7 +209,7 @@ export function formatPodSpec(
 }
 
 /** Node and zone rules of a replica's pod, from `tigerbeetle.placement`. */
-export function placementOf(
+function placementOf(
   settings: TigerBeetleConfig,
   app: string,
 ): Pick<k8s.types.input.core.v1.PodSpec, "affinity" | "topologySpreadConstraints"> {

@@ -89,23 +89,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
     this.replicaCount = settings.replicaCount;
     // The official image, by tag or digest (its record's `image`: not under `imageRegistry`).
     this.image = imageOf(ledgerRecord.image, "", settings.imageTag);
-    const labels = appLabels(placement.app);
-    const annotations = commonAnnotations(args.environment);
-    // Production: `pulumi destroy` and replacements of the StatefulSets and replica Services are
-    // refused. Staging may be torn down and rebuilt. What holds data is kept in every environment
-    // (`shared/kept.ts`): the namespace, the cluster record, the claims and the format Jobs.
-    const protectInProduction = args.environment === "production" ? { protect: true } : {};
-
-    this.namespace = ledgerNamespace(name, this, placement.namespace, settings, {
-      labels,
-      annotations,
-      protectInProduction,
-    });
-    const ctx: LedgerContext = {
-      ...{ name, parent: this, settings, suffix: topology.suffix, app: placement.app },
-      meta: { namespace: this.namespace.metadata.name, labels, annotations },
-      protectInProduction,
-    };
+    const { namespace, ctx } = ledgerContext(name, this, args);
+    this.namespace = namespace;
     this.clusterRecord = clusterRecord(ctx);
     // Everything else waits for the record: a refused change of the ledger's identity is the
     // update's first change, so it stops the update before anything has changed (deployPlatform
@@ -139,6 +124,37 @@ export class TigerBeetle extends pulumi.ComponentResource {
     };
     this.registerOutputs(this.outputs);
   }
+}
+
+/**
+ * The ledger's namespace (kept), and what every object of the ledger is made with: its names,
+ * settings, labels and annotations, and whether production protects it.
+ */
+function ledgerContext(
+  name: string,
+  parent: TigerBeetle,
+  args: TigerBeetleArgs,
+): { namespace: k8s.core.v1.NamespacePatch; ctx: LedgerContext } {
+  const { topology, settings } = args;
+  const placement = topology.workloads.tigerbeetle;
+  const labels = appLabels(placement.app);
+  const annotations = commonAnnotations(args.environment);
+  // Production: `pulumi destroy` and replacements of the StatefulSets and replica Services are
+  // refused. Staging may be torn down and rebuilt. What holds data is kept in every environment
+  // (`shared/kept.ts`): the namespace, the cluster record, the claims and the format Jobs.
+  const protectInProduction = args.environment === "production" ? { protect: true } : {};
+
+  const namespace = ledgerNamespace(name, parent, placement.namespace, settings, {
+    labels,
+    annotations,
+    protectInProduction,
+  });
+  const ctx: LedgerContext = {
+    ...{ name, parent, settings, suffix: topology.suffix, app: placement.app },
+    meta: { namespace: namespace.metadata.name, labels, annotations },
+    protectInProduction,
+  };
+  return { namespace, ctx };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { InvalidInputError, Problem, plural } from "../stacks/problems";
 import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
-import type { Budget, BudgetsConfig, Resources } from "../stacks/schema";
+import type { Budget, BudgetsConfig } from "../stacks/schema";
+import type { Resources } from "../stacks/schema-parts";
 import type { Topology } from "../stacks/topology";
 import type { PlannedAgent } from "./plan";
 import { ROLLING_UPDATE } from "../stacks/availability";
@@ -24,11 +25,11 @@ export type Dimension = (typeof DIMENSIONS)[number];
 type Amounts = Record<Dimension, bigint>;
 
 /** The namespaces a budget applies to, by config key. */
-export const BUDGET_KEYS = ["agents", "ephemeral"] as const;
+const BUDGET_KEYS = ["agents", "ephemeral"] as const;
 export type BudgetKey = (typeof BUDGET_KEYS)[number];
 
 /** One agent's share of its namespace's budget. */
-export interface AgentShare {
+interface AgentShare {
   readonly name: string;
   readonly genus: string;
   readonly replicas: number;

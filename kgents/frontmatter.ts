@@ -66,15 +66,15 @@ export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Most values (scalars, maps, lists, counted again for each alias use) in one frontmatter. */
 export const MAX_NODES = 5000;
 /** Deepest nesting of maps and lists. */
-export const MAX_DEPTH = 20;
+const MAX_DEPTH = 20;
 
 /** One thing wrong with a file's frontmatter; `path` is the field, or a `(...)` marker. */
-export interface FrontmatterProblem {
+interface FrontmatterProblem {
   readonly path: string;
   readonly message: string;
 }
 
-export type FrontmatterResult =
+type FrontmatterResult =
   | { readonly ok: true; readonly data: unknown; readonly body: string }
   | { readonly ok: false; readonly problems: FrontmatterProblem[] };
 
@@ -90,6 +90,16 @@ export function parseFrontmatter(text: string): FrontmatterResult {
   if (bytes > MAX_SPEC_BYTES) return fail("(file)", fileTooLarge(bytes));
   const content = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const lines = content.split(/\r?\n/);
+  const end = frontmatterEnd(lines);
+  if (typeof end !== "number") return end;
+  return splitWithGrayMatter(lines, end);
+}
+
+/**
+ * The index of the line that closes the frontmatter, or the problem: no `---` first line (or
+ * another engine's), no closing line, too many bytes, or a second YAML document before it.
+ */
+function frontmatterEnd(lines: string[]): number | FrontmatterResult {
   const first = lines[0].trimEnd();
   if (first !== "---") {
     if (first.startsWith("---")) return fail("(frontmatter)", engineRefused(first));
@@ -119,7 +129,11 @@ export function parseFrontmatter(text: string): FrontmatterResult {
       `expected one YAML document between the "---" lines; given another "---" on line ${early + 2} of the file`,
     );
   }
+  return end;
+}
 
+/** gray-matter's split of the checked file, its YAML read by `readYaml` and every other engine refused. */
+function splitWithGrayMatter(lines: string[], end: number): FrontmatterResult {
   let read: FrontmatterResult | undefined;
   const yamlEngine = {
     // gray-matter hands over what follows the opening "---", its line end included.

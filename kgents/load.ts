@@ -28,12 +28,12 @@ export function displayPath(file: string): string {
   return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   /** Another genus rule; only the benchmark sets one (see `frontmatterSchemaWith`). */
   readonly genus?: z.ZodType<string>;
 }
 
-export interface SpecCheck {
+interface SpecCheck {
   /** Specs that parsed, sorted by file name (also when other files have problems). */
   readonly specs: AgentSpec[];
   readonly problems: Problem[];
@@ -147,7 +147,7 @@ function readSpecFile(file: string, problems: Problem[]): string | undefined {
  * One file: frontmatter present and valid YAML, fields valid, a body that documents it. Returns the
  * spec, or, when the file has problems, the genus it names if that one is valid.
  */
-export function parseSpecFile(
+function parseSpecFile(
   file: string,
   content: string,
   problems: Problem[],
@@ -235,10 +235,7 @@ function toProblems(source: string, issue: z.core.$ZodIssue): Problem[] {
  * of some spec (a spec with problems of its own counts: `flawedGenera`). A pure function over
  * parsed specs.
  */
-export function crossCheck(
-  specs: readonly AgentSpec[],
-  flawedGenera: readonly string[] = [],
-): Problem[] {
+function crossCheck(specs: readonly AgentSpec[], flawedGenera: readonly string[] = []): Problem[] {
   const problems: Problem[] = [];
   const firstByGenus = new Map<string, AgentSpec>();
   const firstByName = new Map<string, AgentSpec>();

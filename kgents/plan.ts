@@ -1,7 +1,8 @@
 import { InvalidInputError, Problem } from "../stacks/problems";
 import { PINNED_EXPECTATION, imageRef, isPinned } from "../stacks/images";
 import { KGENTS_REPOSITORY } from "../stacks/catalog";
-import type { AgentsConfig, ComputeResources, Resources } from "../stacks/schema";
+import type { AgentsConfig } from "../stacks/schema";
+import type { ComputeResources, Resources } from "../stacks/schema-parts";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
 /**
@@ -148,7 +149,7 @@ export function checkAgentsConfig(
 }
 
 /** The image a spec without `image` runs: `<registry>/kgents:<agents.imageTag>`. */
-export function kgentsImage(config: AgentsConfig, registry: string): string {
+function kgentsImage(config: AgentsConfig, registry: string): string {
   return imageRef(registry, KGENTS_REPOSITORY, config.imageTag);
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isNonNegativeQuantity, parseQuantity } from "../stacks/quantity";
-import { ComputeResources, genusSchema } from "../stacks/schema";
-import { specReplicasSchema } from "../stacks/schema-parts";
+import { genusSchema } from "../stacks/schema";
+import { ComputeResources, specReplicasSchema } from "../stacks/schema-parts";
 
 /**
  * The frontmatter of an agent spec (`spec/agents/<name>.md`): the single source of truth for
@@ -15,7 +15,7 @@ import { specReplicasSchema } from "../stacks/schema-parts";
  * the `agents` package that `python -m agents.<genus>.main` imports: every agent would exit at
  * start and crash-loop.
  */
-export const SPEC_DEFAULTS = {
+const SPEC_DEFAULTS = {
   replicas: 1,
   cpu: "100m",
   memory: "256Mi",
@@ -26,7 +26,7 @@ export const SPEC_DEFAULTS = {
  * defaults (request 50m/128Mi, limit 100m/256Mi), i.e. what the namespace would give it anyway,
  * written down so that budgets can count it.
  */
-export const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
+const SIDECAR_DEFAULT_RESOURCES: ComputeResources = {
   requests: { cpu: "50m", memory: "128Mi" },
   limits: { cpu: "100m", memory: "256Mi" },
 };
@@ -39,10 +39,10 @@ export const SIDECAR_MODULE = "agents.d.sidecar";
  * `KGENTS_<KEY>` with the key upper-cased (`max_spend` → `KGENTS_MAX_SPEND`). Upper case,
  * dashes and dots are refused so that two keys can never map to one variable.
  */
-export const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
+const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
 
 /** Variables the stack sets itself; a config key that would map onto one is refused. */
-export const RESERVED_CONFIG_KEYS = ["genus", "state_path"] as const;
+const RESERVED_CONFIG_KEYS = ["genus", "state_path"] as const;
 
 /** A container image with a tag or digest (`python:3.12-slim`, `ghcr.io/acme/kgents:1.2`). */
 export const IMAGE_PATTERN =
@@ -100,7 +100,7 @@ const specResourcesSchema = z
   });
 
 /** The requests/limits form the stack uses, from a spec's `resources`. */
-export function toResources(value: z.infer<typeof specResourcesSchema>): ComputeResources {
+function toResources(value: z.infer<typeof specResourcesSchema>): ComputeResources {
   return {
     requests: { cpu: value.cpu, memory: value.memory },
     limits: { cpu: value.limits?.cpu ?? value.cpu, memory: value.limits?.memory ?? value.memory },
@@ -129,8 +129,8 @@ const sidecarSchema = z.preprocess(
 );
 
 /** Longest `config` value, in characters, and most `config` keys per agent. */
-export const MAX_CONFIG_VALUE_LENGTH = 4096;
-export const MAX_CONFIG_KEYS = 100;
+const MAX_CONFIG_VALUE_LENGTH = 4096;
+const MAX_CONFIG_KEYS = 100;
 
 const configValueSchema = z
   .unknown()
@@ -144,6 +144,52 @@ const configValueSchema = z
   )
   .transform((v) => v as string | number | boolean);
 
+/** Display name; defaults to `<genus>-gent`. */
+const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"');
+
+/** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */
+const entrypointSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'expected a Python module such as "agents.b.main"',
+  );
+
+/** `config`: lower snake case keys other than the reserved ones, at most `MAX_CONFIG_KEYS`. */
+const configSchema = z
+  .record(
+    z
+      .string()
+      .regex(CONFIG_KEY_PATTERN, 'expected a lower snake case key such as "max_spend"')
+      .refine(
+        (key) => !(RESERVED_CONFIG_KEYS as readonly string[]).includes(key),
+        `expected a key other than ${RESERVED_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (the stack sets KGENTS_GENUS and KGENTS_STATE_PATH itself)`,
+      ),
+    configValueSchema,
+  )
+  .superRefine((config, ctx) => {
+    const count = Object.keys(config).length;
+    if (count > MAX_CONFIG_KEYS) {
+      ctx.addIssue({
+        code: "custom",
+        input: count,
+        message: `expected at most ${MAX_CONFIG_KEYS} keys`,
+      });
+    }
+  });
+
+/** `networkPolicy`, its peers named under the given genus rule. */
+function networkPolicySchemaWith(genus: z.ZodType<string>) {
+  return z.strictObject({
+    /** Opens egress to addresses outside the cluster's private ranges (see the README). */
+    allowEgress: z.boolean().default(false),
+    /** Genera this agent calls on 8080; each must have a spec. */
+    allowedPeers: z.array(genus).default([]),
+  });
+}
+
 /**
  * The frontmatter schema with a given genus rule. The stack always uses `genusSchema`
  * (`^([A-Z]|Psi)$`, so at most 27 agents); only the benchmark passes a wider rule, because
@@ -152,59 +198,20 @@ const configValueSchema = z
 export function frontmatterSchemaWith(genus: z.ZodType<string>) {
   return z.strictObject({
     genus,
-    /** Display name; defaults to `<genus>-gent`. */
-    name: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'expected a name such as "B-gent"')
-      .optional(),
+    name: nameSchema.optional(),
     /** A full image reference; unset, the stack's kgents image (`SPEC_DEFAULTS`). */
     image: imageSchema.optional(),
     replicas: specReplicasSchema.default(SPEC_DEFAULTS.replicas),
     resources: specResourcesSchema.prefault({}),
     sidecar: sidecarSchema.prefault(false),
-    /** Python module run with `python -m`; defaults to `agents.<genus lowercase>.main`. */
-    entrypoint: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
-        'expected a Python module such as "agents.b.main"',
-      )
-      .optional(),
-    config: z
-      .record(
-        z
-          .string()
-          .regex(CONFIG_KEY_PATTERN, 'expected a lower snake case key such as "max_spend"')
-          .refine(
-            (key) => !(RESERVED_CONFIG_KEYS as readonly string[]).includes(key),
-            `expected a key other than ${RESERVED_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")} (the stack sets KGENTS_GENUS and KGENTS_STATE_PATH itself)`,
-          ),
-        configValueSchema,
-      )
-      .superRefine((config, ctx) => {
-        const count = Object.keys(config).length;
-        if (count > MAX_CONFIG_KEYS) {
-          ctx.addIssue({
-            code: "custom",
-            input: count,
-            message: `expected at most ${MAX_CONFIG_KEYS} keys`,
-          });
-        }
-      })
-      .default({}),
-    networkPolicy: z
-      .strictObject({
-        /** Opens egress to addresses outside the cluster's private ranges (see the README). */
-        allowEgress: z.boolean().default(false),
-        /** Genera this agent calls on 8080; each must have a spec. */
-        allowedPeers: z.array(genus).default([]),
-      })
-      .prefault({}),
+    entrypoint: entrypointSchema.optional(),
+    config: configSchema.default({}),
+    networkPolicy: networkPolicySchemaWith(genus).prefault({}),
   });
 }
 
 export const frontmatterSchema = frontmatterSchemaWith(genusSchema);
-export type Frontmatter = z.infer<typeof frontmatterSchema>;
+type Frontmatter = z.infer<typeof frontmatterSchema>;
 
 /** One agent as its spec file describes it, defaults filled in. */
 export interface AgentSpec {

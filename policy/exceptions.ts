@@ -65,7 +65,7 @@ function patience(p: Probe): number {
   return (p.initialDelaySeconds ?? 0) + (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3);
 }
 
-export interface LinterException {
+interface LinterException {
   /** The first cell of its README row. */
   readonly row: string;
   readonly check: string;

@@ -16,7 +16,7 @@ import { KubeObject, OBJECT_CHECKS, STACK_CHECKS } from "./policies";
  */
 
 /** Whether a resource is a Kubernetes object (not a provider, component or Helm chart). */
-export function asKubeObject(type: string, props: Record<string, unknown>): KubeObject | undefined {
+function asKubeObject(type: string, props: Record<string, unknown>): KubeObject | undefined {
   return type.startsWith("kubernetes:") &&
     typeof props.apiVersion === "string" &&
     typeof props.kind === "string"

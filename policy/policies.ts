@@ -9,7 +9,7 @@ import { PINNED_EXPECTATION, imageReference, isPinned } from "../stacks/images";
  * directly on the rendered stacks.
  */
 
-export interface ObjectMeta {
+interface ObjectMeta {
   readonly name?: string;
   readonly namespace?: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -83,10 +83,10 @@ const LONG_RUNNING_KINDS = [
 /** Kinds with `spec.replicas`, which a PodDisruptionBudget must cover above one. */
 const REPLICATED_KINDS = ["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"];
 /** The annotation every object of the stack carries (`components/shared/labels.ts`). */
-export const ENVIRONMENT_ANNOTATION = "environment";
+const ENVIRONMENT_ANNOTATION = "environment";
 
 /** `Deployment agent-society/agent-society`, or `Namespace tigerbeetle` when cluster-scoped. */
-export function describe(object: KubeObject): string {
+function describe(object: KubeObject): string {
   const name = object.metadata?.name ?? "(unnamed)";
   const namespace = object.metadata?.namespace;
   return namespace === undefined ? `${object.kind} ${name}` : `${object.kind} ${namespace}/${name}`;
@@ -298,7 +298,7 @@ export function podDisruptionBudgets(objects: readonly KubeObject[]): string[] {
 }
 
 /** Whether a NetworkPolicy denies all ingress and egress of every pod of its namespace. */
-export function isDefaultDeny(policy: KubeObject): boolean {
+function isDefaultDeny(policy: KubeObject): boolean {
   const spec = policy.spec ?? {};
   const podSelector: LabelSelector | undefined = spec.podSelector;
   const selectsAll =
@@ -334,13 +334,13 @@ export function defaultDenyNetworkPolicies(objects: readonly KubeObject[]): stri
     );
 }
 
-export interface ObjectCheck {
+interface ObjectCheck {
   readonly name: string;
   readonly description: string;
   readonly check: (object: KubeObject) => string[];
 }
 
-export interface StackCheck {
+interface StackCheck {
   readonly name: string;
   readonly description: string;
   readonly check: (objects: readonly KubeObject[]) => string[];

@@ -18,11 +18,12 @@ import { parseArgs } from "util";
 import { z } from "zod";
 import { runCli } from "./cli";
 import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
+import type { AgentSpec } from "../kgents/schema";
 
 const BENCH_GENUS = z.string().regex(/^([A-Z]|Psi|G[0-9]{1,4})$/, "expected a benchmark genus");
 
 /** Writes `count` specs: each calls its two predecessors, every other one has a sidecar. */
-export function writeSpecs(dir: string, count: number): void {
+function writeSpecs(dir: string, count: number): void {
   for (let i = 1; i <= count; i++) {
     const peers = [i - 1, i - 2].filter((p) => p >= 1).map((p) => `G${p}`);
     const text = [
@@ -79,14 +80,7 @@ async function measure(count: number): Promise<Measurement> {
     writeSpecs(dir, count);
     // Loaded after the specs exist, so that module loading is not counted as spec loading.
     const { checkAgentSpecs } = await import("../kgents/load");
-    const { planAgents } = await import("../kgents/plan");
-    const { buildTopology } = await import("../stacks/topology");
-    const { CATALOG } = await import("../stacks/catalog");
-    const { deployKgents } = await import("../components/kgents");
-    const { runProgram } = await import("./mock-runtime");
-    const { toManifests, toYaml } = await import("./render-lib");
-    const { PROJECT } = await import("../stacks/config");
-    const { checkBudgets } = await import("../kgents/budget");
+    const modules = await renderModules();
 
     const loadStart = performance.now();
     const { specs, problems } = checkAgentSpecs(dir, { genus: BENCH_GENUS });
@@ -94,33 +88,9 @@ async function measure(count: number): Promise<Measurement> {
     if (problems.length > 0) throw new Error(`generated specs are invalid: ${problems[0].message}`);
 
     const renderStart = performance.now();
-    const run = await runProgram({
-      project: PROJECT,
-      stack: "bench",
-      config: {},
-      secretKeys: [],
-      program: async () => {
-        const topology = buildTopology({ namespaceSuffix: "-bench" }, CATALOG);
-        const agents = planAgents(
-          {
-            imageTag: "bench",
-            deploy: "all",
-            overrides: {},
-            ephemeralStorage: { request: "256Mi", limit: "1536Mi" },
-          },
-          specs,
-          "bench",
-          IMAGE_REGISTRY_UNSET,
-        );
-        // Budgets are checked as the stack checks them, against budgets sized for the run.
-        const budgets = checkBudgets(BENCH_BUDGETS, agents, topology, "bench");
-        return {
-          agents: deployKgents({ environment: "staging", topology, agents, budgets }).outputs,
-        };
-      },
-    });
-    const manifests = toManifests(run.resources);
-    const yaml = toYaml(manifests);
+    const run = await renderKgents(modules, specs);
+    const manifests = modules.toManifests(run.resources);
+    const yaml = modules.toYaml(manifests);
     const renderMs = performance.now() - renderStart;
     if (yaml.length === 0) throw new Error("nothing rendered");
     const peakMiB = process.resourceUsage().maxRSS / 1024;
@@ -128,6 +98,63 @@ async function measure(count: number): Promise<Measurement> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What rendering the kgents part needs, loaded before anything is timed. */
+async function renderModules() {
+  const { planAgents } = await import("../kgents/plan");
+  const { buildTopology } = await import("../stacks/topology");
+  const { CATALOG } = await import("../stacks/catalog");
+  const { deployKgents } = await import("../components/kgents");
+  const { runProgram } = await import("./mock-runtime");
+  const { toManifests, toYaml } = await import("./render-lib");
+  const { PROJECT } = await import("../stacks/config");
+  const { checkBudgets } = await import("../kgents/budget");
+  return {
+    planAgents,
+    buildTopology,
+    CATALOG,
+    deployKgents,
+    runProgram,
+    toManifests,
+    toYaml,
+    PROJECT,
+    checkBudgets,
+  };
+}
+
+/** The kgents part of a `bench` stack for `specs`, under the mock runtime `npm run render` uses. */
+async function renderKgents(
+  modules: Awaited<ReturnType<typeof renderModules>>,
+  specs: readonly AgentSpec[],
+) {
+  const { planAgents, buildTopology, CATALOG, deployKgents, runProgram, PROJECT, checkBudgets } =
+    modules;
+  return runProgram({
+    project: PROJECT,
+    stack: "bench",
+    config: {},
+    secretKeys: [],
+    program: async () => {
+      const topology = buildTopology({ namespaceSuffix: "-bench" }, CATALOG);
+      const agents = planAgents(
+        {
+          imageTag: "bench",
+          deploy: "all",
+          overrides: {},
+          ephemeralStorage: { request: "256Mi", limit: "1536Mi" },
+        },
+        specs,
+        "bench",
+        IMAGE_REGISTRY_UNSET,
+      );
+      // Budgets are checked as the stack checks them, against budgets sized for the run.
+      const budgets = checkBudgets(BENCH_BUDGETS, agents, topology, "bench");
+      return {
+        agents: deployKgents({ environment: "staging", topology, agents, budgets }).outputs,
+      };
+    },
+  });
 }
 
 runCli(async () => {

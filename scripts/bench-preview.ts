@@ -167,22 +167,42 @@ interface Row {
   readonly up: Sample[];
 }
 
-runCli(async () => {
+/** A scenario: its name in the table, the stack it deploys, and the spec folder it reads. */
+type Scenario = [scenario: string, stackName: string, specDir: string];
+
+/** The benchmark's scratch folder and the local cluster it runs in. */
+interface Bench {
+  readonly runs: number;
+  readonly scratch: string;
+  readonly workspace: string;
+  readonly clusterDir: string;
+  readonly kubeconfig: string;
+  readonly allGenera: string;
+}
+
+/** `--runs N`, checked: a whole number, at least 1 (default 3). */
+function parseRuns(): number {
   const { values } = parseArgs({ options: { runs: { type: "string" } }, strict: true });
   const runs = Number(values.runs ?? "3");
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError("--runs takes a whole number");
+  return runs;
+}
 
+/** A scratch folder with the tools, a local backend, a fresh cluster and the 27 generated specs. */
+async function setUp(runs: number): Promise<Bench> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-preview-"));
   const workspace = path.join(scratch, "workspace");
   Object.assign(process.env, await toolsEnvironment(), localBackend(path.join(scratch, "state")));
   const clusterDir = path.join(scratch, "cluster");
   const kubeconfig = await ensureCluster(clusterDir, process.env);
   process.env.KUBECONFIG = kubeconfig;
-  const shipped = path.join(ROOT, "spec", "agents");
   const allGenera = path.join(scratch, "specs-27");
   writeAllGenera(allGenera);
+  return { runs, scratch, workspace, clusterDir, kubeconfig, allGenera };
+}
 
-  // What `npm run stack` runs (without npm's own start-up): the driver bundled with esbuild.
+/** What `npm run stack` runs (without npm's own start-up): the driver bundled with esbuild. */
+async function bundleDriver(): Promise<void> {
   await timed(
     path.join(ROOT, "node_modules", ".bin", "esbuild"),
     [
@@ -195,80 +215,94 @@ runCli(async () => {
     ],
     { ...process.env },
   );
-  const rows: Row[] = [];
-  try {
-    const scenarios: [string, string, string][] = [
-      ["staging", "staging", shipped],
-      ["production", "production", shipped],
-      ["production, 27 agents", "production", allGenera],
-    ];
-    for (const [scenario, stackName, specDir] of scenarios) {
-      process.stderr.write(`[bench:preview] ${scenario}: deploying\n`);
-      process.env[SPEC_DIR_VARIABLE] = specDir;
-      prepareWorkspace(workspace, stackName);
-      const stack = (await openStack({ stack: stackName, workDir: workspace }, { create: true }))!;
-      await configureLocalStack(stack, kubeconfig);
-      // Room for 27 agents (each 2 pods at most during a rollout) in the agents' namespace.
-      const overrides: Record<string, string> =
-        specDir === allGenera ? { budgets: JSON.stringify({ agents: ALL_GENERA_BUDGET }) } : {};
-      for (const [key, value] of Object.entries(overrides)) {
-        await stack.setConfig(`agent-platform:${key}`, { value });
-      }
-      await stack.up({});
-      const resources = ((await stack.exportStack()).deployment as { resources: unknown[] })
-        .resources.length;
-      const manifests = await renderTo(
-        stack,
-        specDir,
-        overrides,
-        path.join(scratch, `${stackName}.yaml`),
-      );
+}
 
-      const env = { ...process.env, AGENT_PLATFORM_WORKSPACE: workspace };
-      const driver = (args: string[]) => [DRIVER_BUNDLE, ...args, "--stack", stackName];
-      const row: Row = { scenario, resources, kubectl: [], preview: [], previewPolicy: [], up: [] };
-      for (let i = 0; i < runs; i++) {
-        process.stderr.write(`[bench:preview] ${scenario}: run ${i + 1} of ${runs}\n`);
-        row.kubectl.push(
-          await timed(
-            "kubectl",
-            [
-              "apply",
-              "--server-side",
-              "--dry-run=server",
-              "--force-conflicts",
-              "--field-manager=bench",
-              "-f",
-              manifests,
-            ],
-            env,
-          ),
-        );
-        row.preview.push(
-          await timed(process.execPath, driver(["preview", "--expect-no-changes"]), env),
-        );
-        row.previewPolicy.push(
-          await timed(
-            process.execPath,
-            driver(["preview", "--expect-no-changes", "--policy"]),
-            env,
-          ),
-        );
-        row.up.push(
-          await timed(process.execPath, driver(["up", "--yes", "--expect-no-changes"]), env),
-        );
-      }
-      rows.push(row);
-    }
-  } finally {
-    await new Promise<void>((resolve) =>
-      spawn("bash", [path.join(ROOT, "scripts", "cluster.sh"), "down", "--dir", clusterDir], {
-        stdio: "ignore",
-      }).on("close", () => resolve()),
-    );
-    fs.rmSync(scratch, { recursive: true, force: true });
+/** Takes the cluster down and removes the scratch folder. */
+async function tearDown(bench: Bench): Promise<void> {
+  await new Promise<void>((resolve) =>
+    spawn("bash", [path.join(ROOT, "scripts", "cluster.sh"), "down", "--dir", bench.clusterDir], {
+      stdio: "ignore",
+    }).on("close", () => resolve()),
+  );
+  fs.rmSync(bench.scratch, { recursive: true, force: true });
+}
+
+/** Deploys the scenario once; returns its stack, its config overrides and its resource count. */
+async function deployScenario(
+  bench: Bench,
+  [scenario, stackName, specDir]: Scenario,
+): Promise<{ stack: Stack; overrides: Record<string, string>; resources: number }> {
+  process.stderr.write(`[bench:preview] ${scenario}: deploying\n`);
+  process.env[SPEC_DIR_VARIABLE] = specDir;
+  prepareWorkspace(bench.workspace, stackName);
+  const stack = (await openStack(
+    { stack: stackName, workDir: bench.workspace },
+    { create: true },
+  ))!;
+  await configureLocalStack(stack, bench.kubeconfig);
+  // Room for 27 agents (each 2 pods at most during a rollout) in the agents' namespace.
+  const overrides: Record<string, string> =
+    specDir === bench.allGenera ? { budgets: JSON.stringify({ agents: ALL_GENERA_BUDGET }) } : {};
+  for (const [key, value] of Object.entries(overrides)) {
+    await stack.setConfig(`agent-platform:${key}`, { value });
   }
+  await stack.up({});
+  const resources = ((await stack.exportStack()).deployment as { resources: unknown[] }).resources
+    .length;
+  return { stack, overrides, resources };
+}
 
+/** Deploys one scenario, then times kubectl's dry run, both previews and the no-op up, N times. */
+async function measureScenario(bench: Bench, scenario: Scenario): Promise<Row> {
+  const [name, stackName, specDir] = scenario;
+  const { stack, overrides, resources } = await deployScenario(bench, scenario);
+  const manifests = await renderTo(
+    stack,
+    specDir,
+    overrides,
+    path.join(bench.scratch, `${stackName}.yaml`),
+  );
+
+  const env = { ...process.env, AGENT_PLATFORM_WORKSPACE: bench.workspace };
+  const driver = (args: string[]) => [DRIVER_BUNDLE, ...args, "--stack", stackName];
+  const row: Row = {
+    scenario: name,
+    resources,
+    kubectl: [],
+    preview: [],
+    previewPolicy: [],
+    up: [],
+  };
+  for (let i = 0; i < bench.runs; i++) {
+    process.stderr.write(`[bench:preview] ${name}: run ${i + 1} of ${bench.runs}\n`);
+    row.kubectl.push(
+      await timed(
+        "kubectl",
+        [
+          "apply",
+          "--server-side",
+          "--dry-run=server",
+          "--force-conflicts",
+          "--field-manager=bench",
+          "-f",
+          manifests,
+        ],
+        env,
+      ),
+    );
+    row.preview.push(
+      await timed(process.execPath, driver(["preview", "--expect-no-changes"]), env),
+    );
+    row.previewPolicy.push(
+      await timed(process.execPath, driver(["preview", "--expect-no-changes", "--policy"]), env),
+    );
+    row.up.push(await timed(process.execPath, driver(["up", "--yes", "--expect-no-changes"]), env));
+  }
+  return row;
+}
+
+/** The table: medians in seconds with each one's ratio to kubectl's dry run, and peak MiB. */
+function printTable(runs: number, rows: Row[]): void {
   const s = (samples: Sample[]) => median(samples.map((x) => x.seconds));
   const m = (samples: Sample[]) => median(samples.map((x) => x.peakMiB));
   console.log(
@@ -294,4 +328,23 @@ runCli(async () => {
       ].join("  "),
     );
   }
+}
+
+runCli(async () => {
+  const runs = parseRuns();
+  const bench = await setUp(runs);
+  const shipped = path.join(ROOT, "spec", "agents");
+  await bundleDriver();
+  const rows: Row[] = [];
+  try {
+    const scenarios: Scenario[] = [
+      ["staging", "staging", shipped],
+      ["production", "production", shipped],
+      ["production, 27 agents", "production", bench.allGenera],
+    ];
+    for (const scenario of scenarios) rows.push(await measureScenario(bench, scenario));
+  } finally {
+    await tearDown(bench);
+  }
+  printTable(runs, rows);
 });

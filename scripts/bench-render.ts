@@ -14,14 +14,14 @@ import { parseArgs } from "util";
 import { ROOT } from "./stack-file";
 import { UsageError, runCli } from "./cli";
 
-runCli(async () => {
-  const { values } = parseArgs({ options: { runs: { type: "string" } }, strict: true });
-  const runs = Number(values.runs ?? "5");
-  if (!Number.isInteger(runs) || runs < 1) throw new UsageError("--runs takes a whole number");
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"));
+/** A step's commands, each a program and its arguments, run one after the other. */
+type Commands = [string, string[]][];
+
+/** The two steps timed: loading the SDKs alone, and bundling then running the production render. */
+function benchSteps(out: string): Record<string, Commands> {
   // What `npm run render` runs (without npm's own start-up): bundle the program, then run it.
   const esbuild = path.join(ROOT, "node_modules", ".bin", "esbuild");
-  const steps: Record<string, [string, string[]][]> = {
+  return {
     "load @pulumi/pulumi + @pulumi/kubernetes": [
       [process.execPath, ["-e", 'require("@pulumi/pulumi"); require("@pulumi/kubernetes");']],
     ],
@@ -43,6 +43,10 @@ runCli(async () => {
       ],
     ],
   };
+}
+
+/** Each step's wall times in seconds, `runs` of each, the steps alternating. */
+function timeSteps(steps: Record<string, Commands>, runs: number): Record<string, number[]> {
   const times: Record<string, number[]> = Object.fromEntries(
     Object.keys(steps).map((k) => [k, []]),
   );
@@ -56,6 +60,15 @@ runCli(async () => {
       times[name].push(Number(process.hrtime.bigint() - start) / 1e9);
     }
   }
+  return times;
+}
+
+runCli(async () => {
+  const { values } = parseArgs({ options: { runs: { type: "string" } }, strict: true });
+  const runs = Number(values.runs ?? "5");
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError("--runs takes a whole number");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"));
+  const times = timeSteps(benchSteps(out), runs);
   fs.rmSync(out, { recursive: true, force: true });
   fs.rmSync(path.join(ROOT, "dist", "bench-render.js"), { force: true });
   const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];

@@ -25,7 +25,7 @@ import { agentNames, stackPlan } from "./stack-plan";
 import { table } from "./table";
 
 /** The human-readable report of `npm run budget`. */
-export function budgetReport(budgets: readonly BudgetFigures[]): string {
+function budgetReport(budgets: readonly BudgetFigures[]): string {
   return budgets
     .map((b) => {
       const totals = table([

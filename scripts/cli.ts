@@ -6,7 +6,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export interface CliOptions {
+interface CliOptions {
   /**
    * What a refusal of bad input means for this command, said after the count of problems:
    * `render` writes nothing, `spec:check` only checks ("" says nothing more). Pulumi's own

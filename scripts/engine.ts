@@ -80,7 +80,7 @@ export async function openStack(
 }
 
 /** What the CLI printed and how it ended, for a command that failed. */
-export interface CommandFailure {
+interface CommandFailure {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -95,7 +95,7 @@ export function commandFailure(error: unknown): CommandFailure | undefined {
 }
 
 /** One step of a preview or update, as the engine's events report it. */
-export interface StepEvent {
+interface StepEvent {
   readonly sequence: number;
   readonly timestamp: number;
   /** `pre` when the engine starts the step, `outputs` when it finished, `failed` when it failed. */
@@ -109,7 +109,7 @@ export interface StepEvent {
   readonly detailedDiff: Readonly<Record<string, string>>;
 }
 
-export interface Diagnostic {
+interface Diagnostic {
   readonly severity: string;
   readonly urn: string;
   readonly message: string;

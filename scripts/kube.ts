@@ -22,12 +22,12 @@ export class ClusterError extends UsageError {
 }
 
 /** This process cannot look itself (no kubectl, an encrypted kubeconfig); the provider still can. */
-export class CannotLook extends ClusterError {
+class CannotLook extends ClusterError {
   override name = "CannotLook";
 }
 
 /** What the stack file says of the cluster: the provider's own two settings. */
-export interface ProviderSettings {
+interface ProviderSettings {
   readonly context?: string;
   /** A path, or the kubeconfig's text. */
   readonly kubeconfig?: string;
@@ -36,7 +36,7 @@ export interface ProviderSettings {
 }
 
 /** How kubectl reaches the stack's cluster. */
-export interface KubeTarget {
+interface KubeTarget {
   /** `--kubeconfig <file>`, or nothing (kubectl's own: `KUBECONFIG`, `~/.kube/config`). */
   readonly kubeconfigArgs: readonly string[];
   /** The context the stack names; unset, kubectl's current context. */
@@ -44,7 +44,7 @@ export interface KubeTarget {
 }
 
 /** The stack file that holds the stack's provider settings: the workspace's, else the repository's. */
-export function providerStackFile(stack: string): string {
+function providerStackFile(stack: string): string {
   const workspace = process.env[WORKSPACE_VARIABLE];
   const candidate = workspace && path.join(workspace, `Pulumi.${stack}.yaml`);
   return candidate && fs.existsSync(candidate)

@@ -3,7 +3,7 @@
  * read, as `kubectl get -o json` returns them, and small pure helpers over them.
  */
 
-export interface ObjectMeta {
+interface ObjectMeta {
   readonly name: string;
   readonly namespace?: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -15,13 +15,13 @@ export interface ResourceList {
   readonly [resource: string]: string;
 }
 
-export interface Container {
+interface Container {
   readonly name: string;
   readonly image?: string;
   readonly resources?: { readonly requests?: ResourceList; readonly limits?: ResourceList };
 }
 
-export interface ContainerState {
+interface ContainerState {
   readonly waiting?: { readonly reason?: string; readonly message?: string };
   readonly terminated?: {
     readonly reason?: string;
@@ -38,7 +38,7 @@ export interface ContainerStatus {
   readonly lastState?: ContainerState;
 }
 
-export interface Condition {
+interface Condition {
   readonly type: string;
   readonly status: string;
   readonly reason?: string;
@@ -77,12 +77,12 @@ export interface Deployment {
   };
 }
 
-export interface ReplicaSet {
+interface ReplicaSet {
   readonly kind: "ReplicaSet";
   readonly metadata: ObjectMeta;
 }
 
-export interface ResourceQuota {
+interface ResourceQuota {
   readonly kind: "ResourceQuota";
   readonly metadata: ObjectMeta;
   readonly status?: { readonly hard?: ResourceList; readonly used?: ResourceList };

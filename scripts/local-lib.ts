@@ -33,7 +33,7 @@ export function stateDir(): string {
 }
 
 /** Runs a command with stderr shown (progress), and returns its stdout. Fails with its exit code. */
-export function runShown(
+function runShown(
   file: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,

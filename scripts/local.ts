@@ -17,6 +17,7 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
+import { Stack } from "@pulumi/pulumi/automation";
 import { UsageError, runCli } from "./cli";
 import { commandFailure, openStack } from "./engine";
 import {
@@ -43,7 +44,8 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-async function main(): Promise<void> {
+/** `--stack <name>` (checked against the stack files) and `--env`; nothing else. */
+function parseCommandLine(): { stackName: string; env: boolean } {
   const { values, positionals } = parseArgs({
     options: { stack: { type: "string" }, env: { type: "boolean", default: false } },
     allowPositionals: true,
@@ -55,42 +57,34 @@ async function main(): Promise<void> {
     );
   }
   if (values.stack === undefined) throw new UsageError(USAGE);
-  const stackName = checkStackName(values.stack);
+  return { stackName: checkStackName(values.stack), env: values.env };
+}
 
-  const state = stateDir();
-  const workspace = path.join(state, "workspace");
-  const clusterDir = path.join(cacheDir(), "cluster");
-  const backend = localBackend(state);
-
-  const tools = await toolsEnvironment();
-  // The CLI the Automation API runs is the first `pulumi` on this process's PATH.
-  Object.assign(process.env, tools, backend);
-  const kubeconfig = await ensureCluster(clusterDir, process.env);
-
-  if (values.env) {
-    const exports = {
-      PATH: process.env.PATH ?? "",
-      PULUMI_HOME: process.env.PULUMI_HOME ?? "",
-      ...backend,
-      AGENT_PLATFORM_WORKSPACE: workspace,
-      KUBECONFIG: kubeconfig,
-    };
-    for (const [k, v] of Object.entries(exports)) console.log(`export ${k}=${shellQuote(v)}`);
-    for (const [k, v] of Object.entries(tools)) {
-      if (k.startsWith("PULUMI_") && !(k in exports))
-        console.log(`export ${k}=${shellQuote(v ?? "")}`);
-    }
-    return;
+/** The `export` lines after which `npm run stack` and `kubectl` work on the local deployment. */
+function printExports(
+  tools: NodeJS.ProcessEnv,
+  backend: Record<string, string>,
+  workspace: string,
+  kubeconfig: string,
+): void {
+  const exports = {
+    PATH: process.env.PATH ?? "",
+    PULUMI_HOME: process.env.PULUMI_HOME ?? "",
+    ...backend,
+    AGENT_PLATFORM_WORKSPACE: workspace,
+    KUBECONFIG: kubeconfig,
+  };
+  for (const [k, v] of Object.entries(exports)) console.log(`export ${k}=${shellQuote(v)}`);
+  for (const [k, v] of Object.entries(tools)) {
+    if (k.startsWith("PULUMI_") && !(k in exports))
+      console.log(`export ${k}=${shellQuote(v ?? "")}`);
   }
+}
 
-  prepareWorkspace(workspace, stackName);
-  const stack = await openStack({ stack: stackName, workDir: workspace }, { create: true });
-  await configureLocalStack(stack!, kubeconfig);
-  process.stderr.write(
-    `[local] pulumi up of "${stackName}" against ${kubeconfig} (state: ${state})\n`,
-  );
+/** `pulumi up --refresh` of the stack, its output as the CLI prints it; a failed engine is its exit code. */
+async function up(stack: Stack): Promise<void> {
   try {
-    await stack!.up({
+    await stack.up({
       // The local cluster is disposable (`npm run cluster -- down` wipes it) while the state
       // folder stays: refresh first, so that the state follows the cluster it deploys to.
       refresh: true,
@@ -103,14 +97,46 @@ async function main(): Promise<void> {
     if (failure === undefined) throw error;
     throw new EngineFailed(failure.code);
   }
-  process.stderr.write(
-    `[local] done. For other commands on this deployment: eval "$(npm run --silent local -- --stack ${stackName} --env)", then npm run stack -- preview --stack ${stackName}, kubectl get agents -A ...\n`,
-  );
-  const outputs = await stack!.outputs();
+}
+
+/** The stack's outputs as JSON, secrets as `[secret]`. */
+async function printOutputs(stack: Stack): Promise<void> {
+  const outputs = await stack.outputs();
   const plain = Object.fromEntries(
     Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]),
   );
   console.log(JSON.stringify(plain, null, 2));
+}
+
+async function main(): Promise<void> {
+  const { stackName, env } = parseCommandLine();
+
+  const state = stateDir();
+  const workspace = path.join(state, "workspace");
+  const clusterDir = path.join(cacheDir(), "cluster");
+  const backend = localBackend(state);
+
+  const tools = await toolsEnvironment();
+  // The CLI the Automation API runs is the first `pulumi` on this process's PATH.
+  Object.assign(process.env, tools, backend);
+  const kubeconfig = await ensureCluster(clusterDir, process.env);
+
+  if (env) {
+    printExports(tools, backend, workspace, kubeconfig);
+    return;
+  }
+
+  prepareWorkspace(workspace, stackName);
+  const stack = await openStack({ stack: stackName, workDir: workspace }, { create: true });
+  await configureLocalStack(stack!, kubeconfig);
+  process.stderr.write(
+    `[local] pulumi up of "${stackName}" against ${kubeconfig} (state: ${state})\n`,
+  );
+  await up(stack!);
+  process.stderr.write(
+    `[local] done. For other commands on this deployment: eval "$(npm run --silent local -- --stack ${stackName} --env)", then npm run stack -- preview --stack ${stackName}, kubectl get agents -A ...\n`,
+  );
+  await printOutputs(stack!);
 }
 
 runCli(main, {

@@ -59,7 +59,7 @@ export interface ProgramRun {
   readonly warnings: readonly string[];
 }
 
-export interface RunOptions {
+interface RunOptions {
   readonly project: string;
   readonly stack: string;
   /** Config values by full key (`agent-platform:environment`), as Pulumi passes them: strings. */
@@ -103,7 +103,7 @@ function markLeaves(value: unknown, marker: string): unknown {
 }
 
 /** JSON with object keys sorted, for hashing. */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (typeof value === "object" && value !== null) {
     const entries = Object.keys(value)

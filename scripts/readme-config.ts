@@ -14,11 +14,12 @@ import { PROJECT, deepMerge } from "../stacks/config";
 import { CATALOG, Catalog, flowsOf, startOrder } from "../stacks/catalog";
 import { environmentDefaultsOf } from "../stacks/defaults";
 import { unwrap } from "../stacks/problems";
-import { Environment, stackConfigShapeOf } from "../stacks/schema";
+import type { Environment } from "../stacks/environments";
+import { stackConfigShapeOf } from "../stacks/schema";
 import { ROOT, readStackFile } from "./stack-file";
 import { runCli } from "./cli";
 
-export const README = path.join(ROOT, "README.md");
+const README = path.join(ROOT, "README.md");
 const HEADER = /^\|\s*key\s*\|\s*type\s*\|\s*staging\s*\|\s*production\s*\|\s*meaning\s*\|$/;
 
 /** The rows the tables must have: a section's fields, or a key that is not a section. */
@@ -66,7 +67,7 @@ const code = (text: string) => `\`${text}\``;
  * A value as a table cell: scalars in code, resources as `requests → limits` (each
  * `cpu/memory/ephemeral-storage`).
  */
-export function format(value: unknown): string {
+function format(value: unknown): string {
   if (value === undefined) return "unset";
   if (typeof value === "string") return code(value === "" ? '""' : value);
   if (typeof value === "number" || typeof value === "boolean") return code(String(value));

@@ -68,7 +68,7 @@ export function keptObjects(resources: readonly RecordedResource[]): string[] {
 }
 
 /** `Kind namespace/name`, or `Kind name` for a cluster-wide object. */
-export function objectKey(manifest: Manifest): string {
+function objectKey(manifest: Manifest): string {
   const { namespace, name } = manifest.metadata;
   return `${manifest.kind} ${namespace === undefined ? name : `${namespace}/${name}`}`;
 }
@@ -154,7 +154,7 @@ function toManifest(resource: RecordedResource): Manifest {
  * YAML 1.2 one (`0o17`, `1e3`). Only strings that start like a number, a boolean, null or a date
  * can be, so the others are not parsed.
  */
-export function readsAsOtherThanText(text: string): boolean {
+function readsAsOtherThanText(text: string): boolean {
   if (!/^[-+.0-9~=<eEnNyYoOtTfF]/.test(text)) return false;
   for (const version of ["1.1", "1.2"] as const) {
     try {

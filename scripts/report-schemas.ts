@@ -127,7 +127,7 @@ const agentStatus = z.strictObject({
     .describe("the last restart or failure reason of its pods, or why pods are missing"),
 });
 
-export const agentsReportSchema = z
+const agentsReportSchema = z
   .strictObject({
     schemaVersion: z.literal(AGENTS_SCHEMA_VERSION),
     stack: z.string(),
@@ -173,7 +173,7 @@ const driftObject = z.strictObject({
   fields: z.array(driftField),
 });
 
-export const driftReportSchema = z
+const driftReportSchema = z
   .strictObject({
     schemaVersion: z.literal(DRIFT_SCHEMA_VERSION),
     stack: z.string(),

@@ -8,7 +8,7 @@ import { YAML_AS_DATA, describeYamlError } from "../kgents/frontmatter";
 import { UsageError } from "./cli";
 
 /** Config as the Pulumi CLI would hand it to the program, read from `Pulumi.<stack>.yaml`. */
-export interface StackFileConfig {
+interface StackFileConfig {
   /** Values by full key; structured values as JSON, as the CLI passes them. */
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
@@ -44,7 +44,7 @@ export function checkStackName(stack: string, dir: string = ROOT): string {
   return stack;
 }
 
-export function stackFilePath(stack: string): string {
+function stackFilePath(stack: string): string {
   return path.join(ROOT, `Pulumi.${checkStackName(stack)}.yaml`);
 }
 
@@ -58,7 +58,15 @@ export function stackFilePath(stack: string): string {
 export function readStackFile(stack: string): StackFileConfig {
   const file = stackFilePath(stack);
   const name = path.basename(file);
-  const document = parseDocument(fs.readFileSync(file, "utf8"), YAML_AS_DATA);
+  const top = parseStackYaml(fs.readFileSync(file, "utf8"), name);
+  const { config, secretKeys, encrypted } = configValues(top.config ?? {}, name);
+  const placeholders = standInSecrets(config, secretKeys, encrypted);
+  return { config, secretKeys, placeholders };
+}
+
+/** A stack file's text as plain data whose `config`, if any, is a mapping; else its problems. */
+function parseStackYaml(text: string, name: string): { config?: Record<string, unknown> } {
+  const document = parseDocument(text, YAML_AS_DATA);
   const errors = [...document.errors, ...document.warnings];
   if (errors.length > 0) {
     // Only the error's first line and position: the file's text (ciphertexts) is never echoed.
@@ -94,12 +102,22 @@ export function readStackFile(stack: string): StackFileConfig {
       { source: name, path: "config", message: "expected a mapping of config keys to values" },
     ]);
   }
+  return top as { config?: Record<string, unknown> };
+}
+
+/**
+ * The file's config values as the CLI passes them (structured ones as JSON). A `secure:` value
+ * of a known secret is left out and noted as encrypted; of any other key, passed on as secret.
+ */
+function configValues(
+  values: Record<string, unknown>,
+  name: string,
+): { config: Record<string, string>; secretKeys: string[]; encrypted: Set<string> } {
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  const placeholders: { key: string; encrypted: boolean }[] = [];
   const encrypted = new Set<string>();
   const knownSecrets = new Set(Object.values(SECRETS).map((s) => `${PROJECT}:${s.key}`));
-  for (const [key, value] of Object.entries((top.config ?? {}) as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(values)) {
     if (isSecure(value)) {
       if (knownSecrets.has(key)) {
         encrypted.add(key); // stands in below
@@ -121,6 +139,16 @@ export function readStackFile(stack: string): StackFileConfig {
       ]);
     }
   }
+  return { config, secretKeys, encrypted };
+}
+
+/** Gives each secret not set in plaintext its render placeholder; returns what it stood in for. */
+function standInSecrets(
+  config: Record<string, string>,
+  secretKeys: string[],
+  encrypted: ReadonlySet<string>,
+): { key: string; encrypted: boolean }[] {
+  const placeholders: { key: string; encrypted: boolean }[] = [];
   for (const secret of Object.values(SECRETS)) {
     const fullKey = `${PROJECT}:${secret.key}`;
     if (fullKey in config) continue; // set in plaintext: the program refuses it, by name
@@ -128,7 +156,7 @@ export function readStackFile(stack: string): StackFileConfig {
     secretKeys.push(fullKey);
     placeholders.push({ key: secret.key, encrypted: encrypted.has(fullKey) });
   }
-  return { config, secretKeys, placeholders };
+  return placeholders;
 }
 
 function isSecure(value: unknown): boolean {

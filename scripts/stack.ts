@@ -327,7 +327,7 @@ async function output(target: StackTarget, flags: Flags): Promise<void> {
   });
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const { command, stack: name, flags } = parse(argv);
   const target: StackTarget = { stack: name };
   checkStackName(name, workDirOf(target));

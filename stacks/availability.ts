@@ -11,7 +11,7 @@
 export const ROLLING_UPDATE = { maxUnavailable: 0, maxSurge: 1 } as const;
 
 /** A PodDisruptionBudget's rule: how many pods a drain must leave, or may take. */
-export type DisruptionRule = { readonly minAvailable: number } | { readonly maxUnavailable: 1 };
+type DisruptionRule = { readonly minAvailable: number } | { readonly maxUnavailable: 1 };
 
 /**
  * The one disruption rule. With two or more replicas a drain evicts pods only while `keep` of

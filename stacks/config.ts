@@ -10,14 +10,8 @@ import {
   problemsFromZod,
   unwrap,
 } from "./problems";
-import {
-  ENVIRONMENTS,
-  Environment,
-  PartialStackConfig,
-  StackConfig,
-  environmentRules,
-  stackConfigShapeOf,
-} from "./schema";
+import { ENVIRONMENTS, Environment } from "./environments";
+import { PartialStackConfig, StackConfig, environmentRules, stackConfigShapeOf } from "./schema";
 import { IMAGE_REGISTRY_UNSET } from "./images";
 import { SECRETS, SecretKey } from "./secrets";
 
@@ -61,7 +55,7 @@ export function imageRegistryUnsetWarning(stack: string): string {
  * with server-side apply. The provider takes any value but exactly "true" for off, from the stack
  * file first, else from its environment variable; unset, it is on.
  */
-export const REQUIRED_PROVIDER_SETTINGS = {
+const REQUIRED_PROVIDER_SETTINGS = {
   "kubernetes:enableServerSideApply": {
     environment: "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY",
     required: "true",
@@ -70,7 +64,7 @@ export const REQUIRED_PROVIDER_SETTINGS = {
 } as const;
 
 /** Config namespaces other programs read: the Kubernetes provider's and Pulumi's own. */
-export const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
+const OTHER_CONFIG_NAMESPACES = ["kubernetes", "pulumi"] as const;
 
 /** Reads the running program's config: the same store `pulumi up` and the mock runtime fill. */
 export function readPulumiConfig(): RawConfig {
@@ -384,7 +378,7 @@ function withDefaults(
  * What parses of `value`: all of it when it does, else, for an object, each field that does on its
  * own (and for a record, each entry whose key and value do), recursively; `undefined` for nothing.
  */
-export function partialParse(schema: z.ZodType, value: unknown): unknown {
+function partialParse(schema: z.ZodType, value: unknown): unknown {
   const whole = schema.safeParse(value);
   if (whole.success) return whole.data;
   const inner = unwrap(schema);

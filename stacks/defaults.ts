@@ -4,7 +4,7 @@ import type { DeepPartial } from "./record";
 import type { StackConfig } from "./schema";
 
 /** A deep partial of the config: what a stack file may leave out. */
-export type ConfigDefaults = { [K in keyof StackConfig]?: DeepPartial<StackConfig[K]> };
+type ConfigDefaults = { [K in keyof StackConfig]?: DeepPartial<StackConfig[K]> };
 
 /** kgents-ephemeral: 10 short-lived agents at its LimitRange defaults, 8 at its maximum (500m/512Mi). */
 const ephemeralBudget = {

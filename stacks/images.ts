@@ -12,10 +12,10 @@
 export const IMAGE_REGISTRY_UNSET = "image-registry-not-set.invalid";
 
 /** A digest, as an image tag field may give it instead of a tag. */
-export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** A release version: three numbers, an optional `v`, an optional pre-release (`1.4.2-rc.1`). */
-export const PINNED_VERSION_PATTERN = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
+const PINNED_VERSION_PATTERN = /^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
 /** What production expects of a tag, in messages. */
 export const PINNED_EXPECTATION = 'a pinned version such as "1.4.2" or a digest "sha256:<64 hex>"';

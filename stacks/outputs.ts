@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ENVIRONMENTS } from "./schema";
+import { ENVIRONMENTS } from "./environments";
 import { CATALOG, Catalog, startOrder, statelessKeys } from "./catalog";
 
 /**
@@ -119,9 +119,8 @@ export function stackOutputsSchemaOf<C extends Catalog>(catalog: C) {
 }
 
 /** The shipped catalog's outputs: the contract `schema/outputs.schema.json` publishes. */
-export const stackOutputsSchema = stackOutputsSchemaOf(CATALOG);
+const stackOutputsSchema = stackOutputsSchemaOf(CATALOG);
 
-export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 /** The outputs of a stack of any catalog. */
 export type StackOutputsOf<C extends Catalog> = z.infer<ReturnType<typeof stackOutputsSchemaOf<C>>>;
 

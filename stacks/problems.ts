@@ -100,10 +100,7 @@ export function problemsFromZod(
 }
 
 /** The keys an object schema allows at `path`, looking through defaults, optionals and pipes. */
-export function allowedKeysAt(
-  schema: z.ZodType,
-  path: readonly PropertyKey[],
-): string[] | undefined {
+function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
   let current: z.ZodType | undefined = schema;
   for (const key of [...path, undefined]) {
     current = unwrap(current);

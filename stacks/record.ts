@@ -17,7 +17,7 @@ import type { SecretKey } from "./secrets";
 /** How a client reaches an endpoint: its URL scheme, or `tcp` for a bare `host:port`. */
 export type Scheme = "http" | "ws" | "tcp";
 
-export interface EndpointRecord {
+interface EndpointRecord {
   /** The Service's base name (the stack's suffix is appended). */
   readonly service: string;
   /** The named port (of the record's `ports`) behind it. */
@@ -27,7 +27,7 @@ export interface EndpointRecord {
   readonly headless?: boolean;
 }
 
-export interface CallRecord {
+interface CallRecord {
   /** The key of the called service's record. */
   readonly to: string;
   /** An endpoint of `to`. */
@@ -39,7 +39,7 @@ export interface CallRecord {
 }
 
 /** Where a service's image comes from. */
-export interface ImageSource {
+interface ImageSource {
   /**
    * A repository under the stack's `imageRegistry` (the platform's own images), or, with
    * `underRegistry: false`, a full repository of its own (TigerBeetle's official image).
@@ -49,7 +49,7 @@ export interface ImageSource {
 }
 
 /** What the stack gives every record's `run`, besides its own config section. */
-export interface StackSettings {
+interface StackSettings {
   /** `LOG_LEVEL` of every service. */
   readonly logLevel: string;
   /** The stack's secrets, as secret Outputs. */
@@ -108,7 +108,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
     : T;
 
 /** The fields every service's config section has; a stateless one's has replicas and resources too. */
-export interface SectionBase {
+interface SectionBase {
   /** Tag or digest of its image: in production a pinned one (`imageTagRules`). */
   readonly imageTag: string;
 }

@@ -36,7 +36,7 @@ export function flag() {
 }
 
 /** Text that may arrive as a number: a quantity (`cpu: 3`). */
-export function textOrNumber<T extends z.ZodType<string>>(schema: T) {
+function textOrNumber<T extends z.ZodType<string>>(schema: T) {
   return z.preprocess(asText, schema);
 }
 
@@ -48,7 +48,7 @@ const quantity = (what: keyof typeof EXAMPLES) =>
   );
 
 /** CPU and memory of one container, as agent specs and their overrides give them. */
-export const computeResourcesSchema = z.strictObject({
+const computeResourcesSchema = z.strictObject({
   cpu: quantity("CPU"),
   memory: quantity("memory"),
 });

@@ -1,18 +1,14 @@
 import { z } from "zod";
 import {
-  ComputeResources,
-  Resources,
   computeRequestsAndLimitsSchema,
-  computeResourcesSchema,
   containerResourcesSchema,
   imageTagSchema,
-  resourcesSchema,
   agentStorageSchema,
   count,
   replicasSchema,
 } from "./schema-parts";
 import { CATALOG, Catalog, startOrder } from "./catalog";
-import { ENVIRONMENTS, Environment } from "./environments";
+import { ENVIRONMENTS } from "./environments";
 import { PINNED_EXPECTATION, isPinned } from "./images";
 import { tigerbeetleRules } from "./services/tigerbeetle";
 
@@ -21,20 +17,14 @@ import { tigerbeetleRules } from "./services/tigerbeetle";
  * (`Pulumi.<stack>.yaml`, keys under `agent-platform:`). Types are inferred from them.
  */
 
-export { computeResourcesSchema, imageTagSchema, resourcesSchema };
-export type { ComputeResources, Resources };
-
-export { ENVIRONMENTS };
-export type { Environment };
-
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /**
  * A registry and path prefix such as `ghcr.io/acme` or `docker.io/acme`: where the platform's
  * own images are pulled from. There is no "none": a bare `agent-society:1.4.2` would be pulled
  * from Docker Hub, where it does not exist.
  */
-export const imageRegistrySchema = z
+const imageRegistrySchema = z
   .string()
   .regex(
     /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
@@ -42,7 +32,7 @@ export const imageRegistrySchema = z
   );
 
 /** Suffix for every namespace and object name: "" or a DNS label fragment like `-staging`. */
-export const namespaceSuffixSchema = z
+const namespaceSuffixSchema = z
   .string()
   .regex(
     /^$|^-[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/,
@@ -59,14 +49,13 @@ export const genusSchema = z
   .regex(GENUS_PATTERN, 'expected a genus: one capital letter A-Z, or "Psi"');
 
 /** Per-stack changes to one agent of `spec/agents/`; unset fields keep the spec's values. */
-export const agentOverrideSchema = z.strictObject({
+const agentOverrideSchema = z.strictObject({
   replicas: replicasSchema.optional(),
   /** Replaces the tag (and drops any digest) of the spec's image, for the logic container. */
   imageTag: imageTagSchema.optional(),
   /** CPU and memory requests and limits of the `logic` container (the sidecar keeps its own). */
   resources: computeRequestsAndLimitsSchema.optional(),
 });
-export type AgentOverride = z.infer<typeof agentOverrideSchema>;
 
 /** Which kgents agents a stack deploys, and how it changes them. */
 export const agentsConfigSchema = z.strictObject({
@@ -95,7 +84,7 @@ export type AgentsConfig = z.infer<typeof agentsConfigSchema>;
  * The budget of one kgents namespace, enforced by its ResourceQuota: the sums of the CPU and
  * memory requests and limits of all its pods, and the number of pods.
  */
-export const budgetSchema = z.strictObject({
+const budgetSchema = z.strictObject({
   requests: containerResourcesSchema,
   limits: containerResourcesSchema,
   pods: count(z.number().int().min(0).max(10000)),
@@ -103,7 +92,7 @@ export const budgetSchema = z.strictObject({
 export type Budget = z.infer<typeof budgetSchema>;
 
 /** Budgets of the kgents namespaces (`kgents-agents`, `kgents-ephemeral`). */
-export const budgetsConfigSchema = z.strictObject({
+const budgetsConfigSchema = z.strictObject({
   agents: budgetSchema,
   ephemeral: budgetSchema,
   /**
@@ -156,15 +145,14 @@ export function stackConfigShapeOf<C extends Catalog>(catalog: C) {
 /** The shipped catalog's keys. */
 export const stackConfigShape = stackConfigShapeOf(CATALOG);
 
-/** Every key a stack can set, as one object: what `StackConfig` is. */
-export const stackConfigSchema = z.strictObject(stackConfigShape);
-export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** Every key a stack can set, as one object (the type of `z.strictObject(stackConfigShape)`). */
+export type StackConfig = z.infer<z.ZodObject<typeof stackConfigShape, z.core.$strict>>;
 
 /** What parsed of a stack's config: whole sections, or the fields of a section that did. */
 export type PartialStackConfig = { [K in keyof StackConfig]?: Partial<StackConfig[K]> };
 
 /** A rule's finding, at a path below `agent-platform:`. */
-export interface RuleIssue {
+interface RuleIssue {
   readonly path: PropertyKey[];
   readonly input: unknown;
   readonly message: string;
@@ -194,7 +182,7 @@ export function environmentRules(
  * image tag (each record's section has one), the kgents image tag, and every per-agent tag
  * override. (The policy pack checks the rendered containers again at preview.)
  */
-export function imageTagRules(config: PartialStackConfig, catalog: Catalog = CATALOG): RuleIssue[] {
+function imageTagRules(config: PartialStackConfig, catalog: Catalog = CATALOG): RuleIssue[] {
   if (config.environment !== "production") return [];
   const sections = config as Readonly<Record<string, { imageTag?: string } | undefined>>;
   const tags: [PropertyKey[], string | undefined][] = [

@@ -6,7 +6,7 @@ import { z } from "zod";
  * `Pulumi.<stack>.yaml`. The offline render, which cannot decrypt, stands `renderPlaceholder`
  * in for each and prints `[secret]` wherever the value would appear.
  */
-export interface SecretDefinition {
+interface SecretDefinition {
   /** Config key under `agent-platform:`. */
   readonly key: string;
   /** What it is, for the README and for error messages. */

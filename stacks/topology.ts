@@ -8,7 +8,7 @@ import type { Scheme } from "./record";
  */
 
 /** A port of a Service, with its cluster DNS name. */
-export interface Endpoint {
+interface Endpoint {
   readonly service: string;
   readonly namespace: string;
   readonly port: number;
@@ -17,7 +17,7 @@ export interface Endpoint {
   readonly scheme: Scheme;
 }
 
-export interface WorkloadPlacement {
+interface WorkloadPlacement {
   /** Value of `app.kubernetes.io/name` on its pods, the label its selectors use. */
   readonly app: string;
   readonly namespace: string;
@@ -35,7 +35,7 @@ export interface Topology {
 }
 
 /** A port of the Service `service` in `namespace`, with its cluster DNS name: the one place it is spelt. */
-export function serviceEndpoint(
+function serviceEndpoint(
   service: string,
   namespace: string,
   port: number,

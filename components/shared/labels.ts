@@ -2,8 +2,8 @@ import { PATCH_FORCE_ANNOTATION } from "./kept";
 
 /** The recommended `app.kubernetes.io/*` labels, set the same way on every object. */
 
-export const PART_OF = "agent-runtime";
-export const MANAGED_BY = "pulumi";
+const PART_OF = "agent-runtime";
+const MANAGED_BY = "pulumi";
 
 /** The label a workload's selectors use. It never changes, since selectors are immutable. */
 export function selectorLabels(app: string): Record<string, string> {

@@ -4,7 +4,7 @@ import { KEPT, formerType } from "./kept";
 import { podSecurityLabels } from "./security";
 
 /** A platform namespace: its name, Pod Security level, and the labels and annotations it carries. */
-export interface NamespaceSpec {
+interface NamespaceSpec {
   readonly name: string;
   /** Enforced by Pod Security Admission: "restricted" unless its creator names an exception. */
   readonly podSecurity: "restricted" | "baseline" | "privileged";

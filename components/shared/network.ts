@@ -9,10 +9,10 @@ type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngre
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
 /** The label every namespace carries (set by Kubernetes since 1.21), used to select one. */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
 /** A peer that is exactly one app's pods in exactly one namespace. */
-export function podsPeer(namespace: string, podLabels: Record<string, string>): NetworkPolicyPeer {
+function podsPeer(namespace: string, podLabels: Record<string, string>): NetworkPolicyPeer {
   return {
     namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
     podSelector: { matchLabels: podLabels },
@@ -23,7 +23,7 @@ export function podsPeer(namespace: string, podLabels: Record<string, string>): 
  * Egress to kube-dns, or to NodeLocal DNSCache where a cluster runs it, on UDP and TCP 53: every
  * pod that resolves names needs it.
  */
-export function dnsEgressRule(): NetworkPolicyEgressRule {
+function dnsEgressRule(): NetworkPolicyEgressRule {
   return {
     to: [podsPeer(DNS.namespace, { ...DNS.podLabels }), { ipBlock: { cidr: DNS.nodeLocalCache } }],
     ports: DNS.protocols.map((protocol) => ({ protocol, port: DNS.port })),

@@ -69,7 +69,7 @@ export function hardenedPodSpec(pod: PodDeclaration): PodSpec {
 }
 
 /** One container with the hardening every container gets. */
-export function hardenedContainer(c: ContainerDeclaration): Container {
+function hardenedContainer(c: ContainerDeclaration): Container {
   return {
     name: c.name,
     image: c.image,

@@ -5,10 +5,10 @@ type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 type SeccompProfile = k8s.types.input.core.v1.SeccompProfile;
 
 /** The uid and gid the platform's own images run as. */
-export const APP_UID = 1000;
+const APP_UID = 1000;
 
 /** The seccomp profile every pod gets unless an exception is named where it is made. */
-export const RUNTIME_DEFAULT_SECCOMP: SeccompProfile = { type: "RuntimeDefault" };
+const RUNTIME_DEFAULT_SECCOMP: SeccompProfile = { type: "RuntimeDefault" };
 
 /**
  * Pod security context that meets the Pod Security Standards "restricted" level: non-root

@@ -8,7 +8,7 @@ import { PodDeclaration, hardenedPodSpec } from "./pod";
 import { ROLLING_UPDATE, disruptionRule } from "../../stacks/availability";
 
 /** What every platform workload's objects are named and annotated from. */
-export interface WorkloadContext {
+interface WorkloadContext {
   /** `staging` or `production`; written as the `environment` annotation on every object. */
   readonly environment: string;
   /** Names, namespaces, ports and URLs of the whole stack. */
@@ -88,7 +88,7 @@ export function disruptionBudgetSpec(
 }
 
 /** What every platform service's component starts with. */
-export interface ServiceFoundation {
+interface ServiceFoundation {
   /** `app.kubernetes.io/name` of its pods. */
   readonly app: string;
   /** Name of its Deployment, ServiceAccount, PDB and allow policy: `<app><suffix>`. */

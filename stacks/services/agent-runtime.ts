@@ -22,7 +22,7 @@ export function btpRetryWindowSeconds(retries: number): number {
 }
 
 /** `agent-platform:agentRuntime`: the ILP middleware between the connector and agent-society. */
-export const agentRuntimeSchema = z.strictObject({
+const agentRuntimeSchema = z.strictObject({
   /** Image tag of `agent-runtime/core`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,
@@ -53,7 +53,6 @@ export const agentRuntimeSchema = z.strictObject({
       .max(20),
   ),
 });
-export type AgentRuntimeConfig = z.infer<typeof agentRuntimeSchema>;
 
 const common = {
   nodeId: "agent-runtime",

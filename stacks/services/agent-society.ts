@@ -14,7 +14,7 @@ import { plusStorage } from "./shared";
 const PORTS = { http: 3100, ws: 7100 } as const;
 
 /** `agent-platform:agentSociety`. */
-export const agentSocietySchema = z.strictObject({
+const agentSocietySchema = z.strictObject({
   /** Image tag of `agent-society`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,
@@ -40,7 +40,6 @@ export const agentSocietySchema = z.strictObject({
   /** `INITIAL_DEPOSIT` in asset units. */
   initialDeposit: count(z.number().int().min(0)),
 });
-export type AgentSocietyConfig = z.infer<typeof agentSocietySchema>;
 
 const common = {
   nodeId: "agent-society",

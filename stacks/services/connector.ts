@@ -13,7 +13,7 @@ import { plusStorage } from "./shared";
 const PORTS = { btp: 4000, health: 8080, admin: 8081 } as const;
 
 /** `agent-platform:connector`. Settlement stays off: it needs outbound HTTPS to chain RPCs (README). */
-export const connectorSchema = z.strictObject({
+const connectorSchema = z.strictObject({
   /** Image tag of `agent-runtime/connector`. */
   imageTag: imageTagSchema,
   replicas: replicasSchema,

@@ -5,7 +5,7 @@ import type { Resources } from "../schema-parts";
  * container (its writable layer, its logs and its `/tmp` emptyDir of 64Mi, which the limit holds
  * with room to spare), added to the CPU and memory each environment gives it.
  */
-export const SERVICE_STORAGE = { request: "128Mi", limit: "512Mi" } as const;
+const SERVICE_STORAGE = { request: "128Mi", limit: "512Mi" } as const;
 
 /** CPU and memory requests and limits, with an ephemeral-storage request and limit added. */
 export function plusStorage(

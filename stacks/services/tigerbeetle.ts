@@ -15,9 +15,9 @@ import { plusStorage } from "./shared";
  */
 
 /** The largest cluster TigerBeetle supports. */
-export const MAX_REPLICAS = 6;
+const MAX_REPLICAS = 6;
 /** Minimum memory limit per replica in production. */
-export const PRODUCTION_MIN_MEMORY = "6Gi";
+const PRODUCTION_MIN_MEMORY = "6Gi";
 const U128_MAX = (1n << 128n) - 1n;
 
 export const tigerbeetleSchema = z.strictObject({
@@ -76,10 +76,10 @@ export const tigerbeetleSchema = z.strictObject({
 export type TigerBeetleConfig = z.infer<typeof tigerbeetleSchema>;
 
 /** The smallest memory limit of a replica in any environment (see `cacheGridSize`). */
-export const MIN_MEMORY = "1Gi";
+const MIN_MEMORY = "1Gi";
 
 /** A rule violation at a path below `tigerbeetle`. */
-export interface RuleIssue {
+interface RuleIssue {
   readonly path: readonly string[];
   readonly input: unknown;
   readonly message: string;
