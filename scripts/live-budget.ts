@@ -205,26 +205,30 @@ function plannedShare(planned: BudgetFigures | undefined, name: string): Amounts
   return amounts;
 }
 
-function namespaceReport(
-  plan: LiveBudgetPlan,
+/** Each dimension of a namespace's quota as the cluster counts it, beside the plan. */
+function quotaDimensions(
+  quota: NamespaceObjects["quotas"][number] | undefined,
   planned: BudgetFigures,
+  nearPercent: number,
+): DimensionRow[] {
+  if (quota === undefined) return [];
+  const [used, hard] = [fromList(quota.status?.used), fromList(quota.status?.hard)];
+  return DIMENSIONS.map((d) => ({
+    dimension: d,
+    used: formatAmount(d, used[d]),
+    hard: formatAmount(d, hard[d]),
+    percent: hard[d] > 0n ? Number((used[d] * 100n) / hard[d]) : null,
+    planned: planned.used[d],
+    budget: planned.budget[d],
+    flag: budgetFlag(used[d], hard[d], nearPercent),
+  }));
+}
+
+/** What the quota counts of each agent's live pods, and of pods of no agent (`other`). */
+function liveShares(
+  plan: LiveBudgetPlan,
   objects: NamespaceObjects,
-): LiveNamespace {
-  const quota = objects.quotas.find((q) => q.metadata.name === plan.quota);
-  const [used, hard] = [fromList(quota?.status?.used), fromList(quota?.status?.hard)];
-  const dimensions =
-    quota === undefined
-      ? []
-      : DIMENSIONS.map((d): DimensionRow => ({
-          dimension: d,
-          used: formatAmount(d, used[d]),
-          hard: formatAmount(d, hard[d]),
-          percent: hard[d] > 0n ? Number((used[d] * 100n) / hard[d]) : null,
-          planned: planned.used[d],
-          budget: planned.budget[d],
-          flag: budgetFlag(used[d], hard[d], plan.nearPercent),
-        }));
-  const events = budgetEvents(objects, plan.agents);
+): { shares: Map<string, Amounts>; other: Amounts } {
   const shares = new Map<string, Amounts>();
   const other = zero();
   for (const pod of objects.pods.filter(countedByQuota)) {
@@ -234,29 +238,50 @@ function namespaceReport(
     for (const d of DIMENSIONS) into[d] += amounts[d];
     if (agent !== undefined) shares.set(agent.name, into);
   }
-  const inNamespace = planned.agents.map((a) => plan.agents.find((p) => p.name === a.name)!);
-  const agents = inNamespace.map((agent): LiveAgent => {
-    const live = shares.get(agent.name) ?? zero();
-    const share = plannedShare(planned, agent.name);
-    const deployment = objects.deployments.find((d) => d.metadata.name === agent.deployment);
-    const flags: LiveAgent["flags"] = [];
-    if (deployment === undefined) flags.push("missing");
-    if (DIMENSIONS.some((d) => live[d] > share[d])) flags.push("over-plan");
-    if (events.some((e) => e.kind === "quota" && e.agent === agent.name)) flags.push("refused");
-    return {
-      name: agent.name,
-      genus: agent.genus,
-      deployment: agent.deployment,
-      wanted: deployment?.spec.replicas ?? null,
-      live: format(live),
-      planned: format(share),
-      flags,
-    };
-  });
+  return { shares, other };
+}
+
+/** One agent's live pods against its planned share, and its flags. */
+function agentRow(
+  agent: PlannedAgentName & { readonly deployment: string },
+  live: Amounts,
+  planned: BudgetFigures,
+  objects: NamespaceObjects,
+  events: readonly BudgetEvent[],
+): LiveAgent {
+  const share = plannedShare(planned, agent.name);
+  const deployment = objects.deployments.find((d) => d.metadata.name === agent.deployment);
+  const flags: LiveAgent["flags"] = [];
+  if (deployment === undefined) flags.push("missing");
+  if (DIMENSIONS.some((d) => live[d] > share[d])) flags.push("over-plan");
+  if (events.some((e) => e.kind === "quota" && e.agent === agent.name)) flags.push("refused");
+  return {
+    name: agent.name,
+    genus: agent.genus,
+    deployment: agent.deployment,
+    wanted: deployment?.spec.replicas ?? null,
+    live: format(live),
+    planned: format(share),
+    flags,
+  };
+}
+
+/** One kgents namespace: its quota's dimensions, its agents, other pods, and the events. */
+function namespaceReport(
+  plan: LiveBudgetPlan,
+  planned: BudgetFigures,
+  objects: NamespaceObjects,
+): LiveNamespace {
+  const quota = objects.quotas.find((q) => q.metadata.name === plan.quota);
+  const events = budgetEvents(objects, plan.agents);
+  const { shares, other } = liveShares(plan, objects);
+  const agents = planned.agents
+    .map((a) => plan.agents.find((p) => p.name === a.name)!)
+    .map((agent) => agentRow(agent, shares.get(agent.name) ?? zero(), planned, objects, events));
   return {
     namespace: planned.namespace,
     quota: quota === undefined ? null : plan.quota,
-    dimensions,
+    dimensions: quotaDimensions(quota, planned, plan.nearPercent),
     agents,
     otherPods: format(other),
     events,
