@@ -14,6 +14,7 @@ import * as path from "path";
 import {
   EngineEvent,
   LocalWorkspace,
+  PulumiCommand,
   PulumiFn,
   Stack,
   StackNotFoundError,
@@ -49,6 +50,17 @@ export const stackProgram: PulumiFn = async () => {
   return main();
 };
 
+let cli: Promise<PulumiCommand> | undefined;
+
+/**
+ * The Pulumi CLI on PATH, its version checked against the SDK's minimum once per process
+ * (`pulumi version`); every workspace of this process reuses it instead of asking again.
+ */
+export function pulumiCli(): Promise<PulumiCommand> {
+  cli ??= PulumiCommand.get();
+  return cli;
+}
+
 export function workDirOf(target: StackTarget): string {
   return path.resolve(target.workDir ?? process.env[WORKSPACE_VARIABLE] ?? ROOT);
 }
@@ -69,6 +81,7 @@ export async function openStack(
   const workspaceOptions = {
     workDir: workDirOf(target),
     envVars: { ...(target.envVars ?? {}) },
+    pulumiCommand: await pulumiCli(),
   };
   if (options.create) return LocalWorkspace.createOrSelectStack(args, workspaceOptions);
   try {

@@ -28,7 +28,15 @@ import { parseArgs } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../stacks/config";
 import { UsageError, runCli } from "./cli";
-import { EventLog, POLICY_PACK, StackTarget, commandFailure, openStack, workDirOf } from "./engine";
+import {
+  EventLog,
+  POLICY_PACK,
+  StackTarget,
+  commandFailure,
+  openStack,
+  pulumiCli,
+  workDirOf,
+} from "./engine";
 import { checkStackName } from "./stack-file";
 import { DriftFound, drift } from "./drift";
 import { checkCluster } from "./kube";
@@ -115,8 +123,11 @@ function parse(argv: string[]): { command: Command; stack: string; flags: Flags 
 /** The CLI must be there, and a backend chosen: say how in one line, before anything runs. */
 async function checkPrerequisites(): Promise<void> {
   try {
-    await exec("pulumi", ["version"], { PULUMI_SKIP_UPDATE_CHECK: "true" });
-  } catch {
+    await pulumiCli();
+  } catch (error) {
+    if (/minimum version/i.test(String((error as Error).message))) {
+      throw new UsageError(String((error as Error).message).split("\n")[0]);
+    }
     throw new UsageError(
       'The Pulumi CLI is not on PATH: run eval "$(npm run --silent tools -- --env)" (builds it from ' +
         'Go modules, README "Real engine"), or install the official CLI',

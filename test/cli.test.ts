@@ -220,4 +220,26 @@ describe("commands: careless and hostile input", function () {
       /\[tools\] the toolchain is not ready \(tools.sh exit 1, see above\): nothing was exported/,
     );
   });
+
+  it("npm run stack without a Pulumi CLI on PATH says where to get one, in one line", () => {
+    // Node itself is started by path; nothing named pulumi is on this PATH.
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "scripts/stack.ts", "preview", "--stack", "staging"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { PATH: "/nonexistent", HOME: os.tmpdir(), PULUMI_BACKEND_URL: "file:///nonexistent" },
+      },
+    );
+    assert.deepEqual(
+      { status: result.status, stderr: result.stderr, stdout: result.stdout },
+      {
+        status: 1,
+        stderr:
+          'The Pulumi CLI is not on PATH: run eval "$(npm run --silent tools -- --env)" (builds it from Go modules, README "Real engine"), or install the official CLI\n',
+        stdout: "",
+      },
+    );
+  });
 });
