@@ -99,8 +99,8 @@ function median(values: number[]): number {
 
 /** The agents' namespace budget for the 27-agent scenario. */
 const ALL_GENERA_BUDGET = {
-  requests: { cpu: "8", memory: "16Gi" },
-  limits: { cpu: "16", memory: "32Gi" },
+  requests: { cpu: "8", memory: "16Gi", "ephemeral-storage": "32Gi" },
+  limits: { cpu: "16", memory: "32Gi", "ephemeral-storage": "192Gi" },
   pods: 80,
 };
 
