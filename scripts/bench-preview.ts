@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { ALL_GENERA_OVERRIDES, writeAllGenera } from "./bench-scenarios";
 import { UsageError, runCli } from "./cli";
 import { ROOT, openStack } from "./engine";
 import {
@@ -95,42 +96,6 @@ function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sa
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** The agents' namespace budget for the 27-agent scenario. */
-const ALL_GENERA_BUDGET = {
-  requests: { cpu: "8", memory: "16Gi", "ephemeral-storage": "32Gi" },
-  limits: { cpu: "16", memory: "32Gi", "ephemeral-storage": "192Gi" },
-  pods: 80,
-};
-
-/** 27 specs, A to Z and Psi: one replica each, every other one with a sidecar, each calling the one before. */
-function writeAllGenera(dir: string): void {
-  const genera = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZ", "Psi"];
-  fs.mkdirSync(dir, { recursive: true });
-  genera.forEach((genus, i) => {
-    const text = [
-      "---",
-      `genus: ${genus}`,
-      `name: ${genus}-gent`,
-      "resources:",
-      "  cpu: 50m",
-      "  memory: 64Mi",
-      "  limits: { cpu: 100m, memory: 128Mi }",
-      `sidecar: ${i % 2 === 0}`,
-      "config:",
-      "  mode: bench",
-      "networkPolicy:",
-      `  allowedPeers: [${i === 0 ? "" : genera[i - 1]}]`,
-      "---",
-      "",
-      `# ${genus}-gent`,
-      "",
-      "A generated agent for the preview benchmark.",
-      "",
-    ].join("\n");
-    fs.writeFileSync(path.join(dir, `${genus.toLowerCase()}-gent.md`), text);
-  });
 }
 
 /**
@@ -242,7 +207,7 @@ async function deployScenario(
   await configureLocalStack(stack, bench.kubeconfig);
   // Room for 27 agents (each 2 pods at most during a rollout) in the agents' namespace.
   const overrides: Record<string, string> =
-    specDir === bench.allGenera ? { budgets: JSON.stringify({ agents: ALL_GENERA_BUDGET }) } : {};
+    specDir === bench.allGenera ? { ...ALL_GENERA_OVERRIDES } : {};
   for (const [key, value] of Object.entries(overrides)) {
     await stack.setConfig(`agent-platform:${key}`, { value });
   }
