@@ -7,6 +7,8 @@
  * objects `pulumi destroy` leaves in the cluster, one `Kind namespace/name` per line). DIR
  * defaults to `dist/<stack>/`.
  */
+// First: @pulumi/pulumi loads faster with it (scripts/lazy-modules.js).
+import "./lazy-modules";
 import * as fs from "fs";
 import * as path from "path";
 import { renderStack, toYaml } from "./render-lib";

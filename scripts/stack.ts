@@ -20,6 +20,8 @@
  * - drift: `pulumi preview --refresh`, reported by object and field (scripts/drift.ts); exits 2
  *   when anything differs. `--json` prints the report of `schema/drift.schema.json`.
  */
+// First: @pulumi/pulumi loads faster with it (scripts/lazy-modules.js).
+import "./lazy-modules";
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
