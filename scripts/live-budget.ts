@@ -354,14 +354,36 @@ function agentsText(n: LiveNamespace): string {
   ]);
 }
 
+/** Why an event happened, in words: the quota's figures when it refused. */
+function eventReason(e: BudgetEvent): string {
+  return e.kind === "quota"
+    ? `exceeded quota ${e.quota}: ${e.exceeded.map((x) => `${x.dimension} ${x.requested} requested, ${x.used} used, ${x.limited} limited`).join("; ")}`
+    : e.message;
+}
+
 /** One line of an event: when, what, whose, why (the quota's figures when it refused). */
 export function eventLine(e: BudgetEvent): string {
-  const why =
-    e.kind === "quota"
-      ? `exceeded quota ${e.quota}: ${e.exceeded.map((x) => `${x.dimension} ${x.requested} requested, ${x.used} used, ${x.limited} limited`).join("; ")}`
-      : e.message;
   const times = e.count > 1 ? ` x${e.count}` : "";
-  return `${e.time}  ${e.object}${e.agent === null ? "" : ` (${e.agent})`}  ${e.reason}${times}: ${why}`;
+  return `${e.time}  ${e.object}${e.agent === null ? "" : ` (${e.agent})`}  ${e.reason}${times}: ${eventReason(e)}`;
+}
+
+/**
+ * The events as lines, newest first, one per object, reason and figures: a ReplicaSet refused
+ * ten pods for the same reason is one line, with the count of them all and since when.
+ */
+export function eventLines(events: readonly BudgetEvent[]): string[] {
+  const groups = new Map<string, BudgetEvent[]>();
+  for (const e of events) {
+    const key = JSON.stringify([e.object, e.agent, e.reason, eventReason(e)]);
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  return [...groups.values()].map((group) => {
+    if (group.length === 1) return eventLine(group[0]);
+    const count = group.reduce((sum, e) => sum + e.count, 0);
+    const line = eventLine({ ...group[0], count });
+    const since = group[group.length - 1].time;
+    return since === group[0].time ? line : line.replace(`x${count}:`, `x${count} since ${since}:`);
+  });
 }
 
 /** The report as `npm run budget -- --live` prints it. */
@@ -371,7 +393,11 @@ export function liveBudgetText(report: LiveBudgetReport): string {
     const events =
       n.events.length === 0
         ? "no quota refusals or evictions (the API server keeps events for an hour by default)"
-        : `quota refusals and evictions, newest first (kept for an hour by default):\n${n.events.map((e) => `  ${eventLine(e)}`).join("\n")}`;
+        : `quota refusals and evictions, newest first (kept for an hour by default):\n${eventLines(
+            n.events,
+          )
+            .map((line) => `  ${line}`)
+            .join("\n")}`;
     const quota = n.quota === null ? "" : ` (ResourceQuota ${n.quota})`;
     return `${n.namespace}${quota}\n\n${dimensionsText(n)}\n\n${agentsText(n)}\n\n${events}\n`;
   });

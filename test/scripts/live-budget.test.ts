@@ -6,13 +6,14 @@ import {
   budgetEvents,
   budgetFlag,
   eventLine,
+  eventLines,
   liveBudgetReport,
   liveBudgetText,
   podAmounts,
   quotaRefusal,
 } from "../../scripts/live-budget";
 import { KubeEvent, NamespaceObjects, Pod } from "../../scripts/live-objects";
-import { liveBudgetSchema } from "../../scripts/report-schemas";
+import { BudgetEvent, liveBudgetSchema } from "../../scripts/report-schemas";
 import { reportErrors } from "./report-validation";
 
 /** The controller's message when the quota refuses a pod, as the local cluster wrote it. */
@@ -445,5 +446,42 @@ describe("scripts/live-budget: live budgets", () => {
         lines.includes("quota refusals and evictions, newest first (kept for an hour by default):"),
       );
     });
+  });
+
+  it("prints one line per object, reason and figures: ten refusals of one ReplicaSet are one line", () => {
+    const refusal = (time: string, count: number): BudgetEvent => ({
+      time,
+      kind: "quota",
+      reason: "FailedCreate",
+      object: "ReplicaSet/l-gent-staging-79d8879d54",
+      agent: "L-gent",
+      count,
+      message: `pods "l-gent-staging-79d8879d54-${time.slice(-3, -1)}" is forbidden: exceeded quota`,
+      quota: "kgents-budget",
+      exceeded: [
+        { dimension: "requests.memory", requested: "384Mi", used: "3968Mi", limited: "4Gi" },
+      ],
+    });
+    const eviction: BudgetEvent = {
+      time: "2026-12-01T22:56:27Z",
+      kind: "eviction",
+      reason: "Evicted",
+      object: "Pod/b-gent-staging-1-y",
+      agent: "B-gent",
+      count: 1,
+      message: "The node was low on resource: memory.",
+      quota: null,
+      exceeded: [],
+    };
+    const events = [
+      refusal("2026-12-01T22:56:30Z", 2),
+      eviction,
+      ...[29, 28, 27, 26, 25].map((s) => refusal(`2026-12-01T22:56:${s}Z`, s === 25 ? 4 : 1)),
+    ];
+    assert.deepEqual(eventLines(events), [
+      "2026-12-01T22:56:30Z  ReplicaSet/l-gent-staging-79d8879d54 (L-gent)  FailedCreate x10 since 2026-12-01T22:56:25Z: exceeded quota kgents-budget: requests.memory 384Mi requested, 3968Mi used, 4Gi limited",
+      "2026-12-01T22:56:27Z  Pod/b-gent-staging-1-y (B-gent)  Evicted: The node was low on resource: memory.",
+    ]);
+    assert.deepEqual(eventLines([eviction]), [eventLine(eviction)]);
   });
 });
