@@ -13,6 +13,7 @@
  *   fields its own manager gave up. They are read from each refreshed object's managed fields.
  *   The cluster's own controllers and status writers are not drift.
  */
+import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { UsageError } from "./cli";
 import { EventLog } from "./engine";
@@ -35,8 +36,8 @@ const PULUMI_MANAGER = /^pulumi-kubernetes/;
 /** The component whose objects are the ledger's (components/tigerbeetle.ts). */
 const LEDGER_COMPONENT = "agent-platform:index:TigerBeetle$";
 
-/** The engine's secret marker, kept in place of a value in its events. */
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+/** The engine's secret marker, kept in place of a value in its events (the SDK's own constant). */
+const SECRET_SIGNATURE = pulumi.runtime.specialSecretSig;
 
 interface State {
   readonly type: string;
