@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DIMENSIONS } from "../kgents/budget";
 
 /**
  * What the day-two commands print with `--json`, as versioned contracts in the manner of the
@@ -13,15 +14,8 @@ export const LIVE_BUDGET_SCHEMA_VERSION = "1.0.0";
 export const AGENTS_SCHEMA_VERSION = "1.0.0";
 export const DRIFT_SCHEMA_VERSION = "1.0.0";
 
-const DIMENSION_KEYS = [
-  "requests.cpu",
-  "requests.memory",
-  "requests.ephemeral-storage",
-  "limits.cpu",
-  "limits.memory",
-  "limits.ephemeral-storage",
-  "pods",
-] as const;
+/** The budget's dimensions, as the quotas and `npm run budget` name them. */
+const DIMENSION_KEYS = DIMENSIONS;
 
 /** Per budget dimension, a Kubernetes quantity (`"1500m"`, `"2Gi"`, pods as `"12"`). */
 const figures = z.strictObject(
