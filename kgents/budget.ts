@@ -63,7 +63,7 @@ function quantity(text: string): bigint {
 }
 
 /** The resources of one container, one dimension of Amounts at a time. */
-const RESOURCE_DIMENSIONS = ["cpu", "memory", "ephemeral-storage"] as const;
+export const RESOURCE_DIMENSIONS = ["cpu", "memory", "ephemeral-storage"] as const;
 
 /** Pods are counted in whole pods; every other dimension in nano-units. */
 function addResources(into: Amounts, resources: Resources): void {

@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { z } from "zod";
+import { benchSpecText } from "./bench-scenarios";
 import { runCli } from "./cli";
 import { IMAGE_REGISTRY_UNSET } from "../stacks/images";
 import type { AgentSpec } from "../kgents/schema";
@@ -25,28 +26,13 @@ const BENCH_GENUS = z.string().regex(/^([A-Z]|Psi|G[0-9]{1,4})$/, "expected a be
 /** Writes `count` specs: each calls its two predecessors, every other one has a sidecar. */
 function writeSpecs(dir: string, count: number): void {
   for (let i = 1; i <= count; i++) {
-    const peers = [i - 1, i - 2].filter((p) => p >= 1).map((p) => `G${p}`);
-    const text = [
-      "---",
-      `genus: G${i}`,
-      `name: Bench-${i}`,
-      "resources:",
-      "  cpu: 50m",
-      "  memory: 64Mi",
-      "  limits: { cpu: 100m, memory: 128Mi }",
-      `sidecar: ${i % 2 === 0}`,
-      "config:",
-      `  index: ${i}`,
-      "  mode: bench",
-      "networkPolicy:",
-      `  allowedPeers: [${peers.join(", ")}]`,
-      "---",
-      "",
-      `# Bench-${i}`,
-      "",
-      "A generated agent for the benchmark.",
-      "",
-    ].join("\n");
+    const text = benchSpecText({
+      genus: `G${i}`,
+      name: `Bench-${i}`,
+      sidecar: i % 2 === 0,
+      peers: [i - 1, i - 2].filter((p) => p >= 1).map((p) => `G${p}`),
+      config: { index: i, mode: "bench" },
+    });
     fs.writeFileSync(path.join(dir, `g${i}-gent.md`), text);
   }
 }

@@ -14,7 +14,7 @@
  * evictions the API server still keeps (scripts/live-budget.ts). It only reads.
  */
 import type { BudgetFigures } from "../kgents/budget";
-import { DIMENSIONS, OverBudgetError, budgetFigures } from "../kgents/budget";
+import { DIMENSIONS, OverBudgetError, RESOURCE_DIMENSIONS, budgetFigures } from "../kgents/budget";
 import { UsageError, parseOptions, runCli } from "./cli";
 import { KGENTS_QUOTA_NAME } from "../components/kgents-namespaces";
 import { Cluster } from "./kube";
@@ -23,6 +23,11 @@ import { liveBudgetReport, liveBudgetText } from "./live-budget";
 import { renderStack } from "./render-lib";
 import { agentNames, stackPlan } from "./stack-plan";
 import { table } from "./table";
+
+/** An agent's share's columns after its pods: its requests, then its limits, of each resource. */
+const SHARE_DIMENSIONS = (["requests", "limits"] as const).flatMap((kind) =>
+  RESOURCE_DIMENSIONS.map((r) => [kind, r] as const),
+);
 
 /** The human-readable report of `npm run budget`. */
 function budgetReport(budgets: readonly BudgetFigures[]): string {
@@ -41,24 +46,14 @@ function budgetReport(budgets: readonly BudgetFigures[]): string {
                 "replicas",
                 "surge",
                 "pods",
-                "requests.cpu",
-                "requests.memory",
-                "requests.ephemeral-storage",
-                "limits.cpu",
-                "limits.memory",
-                "limits.ephemeral-storage",
+                ...SHARE_DIMENSIONS.map(([k, r]) => `${k}.${r}`),
               ],
               ...b.agents.map((a) => [
                 a.name,
                 String(a.replicas),
                 String(a.surge),
                 String(a.pods),
-                a.requests.cpu,
-                a.requests.memory,
-                a.requests["ephemeral-storage"],
-                a.limits.cpu,
-                a.limits.memory,
-                a.limits["ephemeral-storage"],
+                ...SHARE_DIMENSIONS.map(([k, r]) => a[k][r]),
               ]),
             ]);
       return `${b.namespace}\n\n${totals}\n\n${shares}\n`;

@@ -4,7 +4,13 @@
  * both, what is over or near its budget, and the quota refusals and evictions the API server
  * still keeps. Pure functions over what `kubectl get` returned; `scripts/budget.ts` reads it.
  */
-import { BudgetFigures, DIMENSIONS, Dimension, formatAmount } from "../kgents/budget";
+import {
+  BudgetFigures,
+  DIMENSIONS,
+  Dimension,
+  RESOURCE_DIMENSIONS,
+  formatAmount,
+} from "../kgents/budget";
 import { parseQuantity } from "../stacks/quantity";
 import {
   BudgetEvent,
@@ -78,7 +84,7 @@ function fromList(list: ResourceList | undefined): Amounts {
 export function podAmounts(pod: Pod): Amounts {
   const amounts = zero();
   for (const kind of ["requests", "limits"] as const) {
-    for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
+    for (const r of RESOURCE_DIMENSIONS) {
       const of = (c: Pod["spec"]["containers"][number]) =>
         parseQuantity(c.resources?.[kind]?.[r] ?? "0") ?? 0n;
       const sum = pod.spec.containers.reduce((total, c) => total + of(c), 0n);
@@ -197,7 +203,7 @@ function plannedShare(planned: BudgetFigures | undefined, name: string): Amounts
   const share = planned?.agents.find((a) => a.name === name);
   const amounts = zero();
   if (share === undefined) return amounts;
-  for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
+  for (const r of RESOURCE_DIMENSIONS) {
     amounts[`requests.${r}`] = amountOf(`requests.${r}`, share.requests[r]);
     amounts[`limits.${r}`] = amountOf(`limits.${r}`, share.limits[r]);
   }
