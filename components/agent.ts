@@ -20,6 +20,9 @@ import { preferSpreadAcrossNodes } from "./shared/scheduling";
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 
+/** The label of an agent's objects and pods that names its genus. */
+export const GENUS_LABEL = "kgents.io/genus";
+
 /** The container that runs an agent's entrypoint, and its D-gent sidecar's. */
 export const LOGIC_CONTAINER = "logic";
 export const SIDECAR_CONTAINER = "d-gent";
@@ -91,7 +94,7 @@ interface AgentObjectsArgs {
 function agentObjects(args: AgentObjectsArgs): AgentObjects {
   const { agent, topology } = args;
   const app = agentApp(agent.genus);
-  const labels = { ...appLabels(app, "agent"), "kgents.io/genus": agent.genus };
+  const labels = { ...appLabels(app, "agent"), [GENUS_LABEL]: agent.genus };
   const annotations = commonAnnotations(args.environment);
   const { service: name, namespace } = agentEndpoint(topology, agent.genus);
   const metadata = { name, namespace, labels, annotations };
@@ -293,7 +296,7 @@ export class Agents extends pulumi.ComponentResource {
 }
 
 /** The URN the CRD had as an object of the `agents` ConfigGroup under the top-level `Agents`. */
-export function formerCrdUrn(): string {
+function formerCrdUrn(): string {
   const types = [
     "agent-platform:index:Agents",
     "kubernetes:yaml/v2:ConfigGroup",

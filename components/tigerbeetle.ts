@@ -37,6 +37,9 @@ export interface TigerBeetleArgs {
   readonly settings: TigerBeetleConfig;
 }
 
+/** TigerBeetle's type token: the ledger's resources are its children. */
+export const TIGERBEETLE_TYPE = "agent-platform:index:TigerBeetle";
+
 /**
  * The TigerBeetle ledger: one StatefulSet (replicas: 1) and one ClusterIP Service per replica.
  * TigerBeetle's `--addresses` takes IP literals only, so every replica is given the same ordered
@@ -82,7 +85,7 @@ export class TigerBeetle extends pulumi.ComponentResource {
   };
 
   constructor(name: string, args: TigerBeetleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("agent-platform:index:TigerBeetle", name, {}, opts);
+    super(TIGERBEETLE_TYPE, name, {}, opts);
     const { topology, settings } = args;
     const placement = topology.workloads.tigerbeetle;
     this.clusterId = settings.clusterId;

@@ -1,5 +1,5 @@
 import { InvalidInputError, Problem, plural } from "../stacks/problems";
-import { formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
+import { NANO, formatCpu, formatMemory, parseQuantity } from "../stacks/quantity";
 import type { Budget, BudgetsConfig } from "../stacks/schema";
 import type { Resources } from "../stacks/schema-parts";
 import type { Topology } from "../stacks/topology";
@@ -22,7 +22,8 @@ export const DIMENSIONS = [
   "pods",
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
-type Amounts = Record<Dimension, bigint>;
+/** An amount per dimension: pods in whole pods, everything else in nano-units. */
+export type Amounts = Record<Dimension, bigint>;
 
 /** The namespaces a budget applies to, by config key. */
 const BUDGET_KEYS = ["agents", "ephemeral"] as const;
@@ -52,7 +53,7 @@ export interface NamespaceBudget {
   readonly agents: readonly AgentShare[];
 }
 
-function zero(): Amounts {
+export function zeroAmounts(): Amounts {
   return Object.fromEntries(DIMENSIONS.map((d) => [d, 0n])) as Amounts;
 }
 
@@ -79,13 +80,13 @@ function addResources(into: Amounts, resources: Resources): void {
  * image or resources of several agents rolls them all at the same time.
  */
 export function agentShare(agent: PlannedAgent): AgentShare {
-  const perPod = zero();
+  const perPod = zeroAmounts();
   addResources(perPod, agent.resources);
   if (agent.sidecar.enabled) addResources(perPod, agent.sidecar.resources);
   perPod.pods = 1n;
   const surge = agent.replicas > 0 ? ROLLING_UPDATE.maxSurge : 0;
   const pods = agent.replicas + surge;
-  const total = zero();
+  const total = zeroAmounts();
   for (const d of DIMENSIONS) total[d] = perPod[d] * BigInt(pods);
   return {
     name: agent.name,
@@ -99,7 +100,7 @@ export function agentShare(agent: PlannedAgent): AgentShare {
 }
 
 function toAmounts(budget: Budget): Amounts {
-  const amounts = zero();
+  const amounts = zeroAmounts();
   for (const r of RESOURCE_DIMENSIONS) {
     amounts[`requests.${r}`] = quantity(budget.requests[r]);
     amounts[`limits.${r}`] = quantity(budget.limits[r]);
@@ -117,7 +118,7 @@ export function computeBudgets(
   return BUDGET_KEYS.map((key) => {
     // Every spec agent runs in kgents-agents; kgents-ephemeral holds run-time agents only.
     const shares = key === "agents" ? agents.map(agentShare) : [];
-    const used = zero();
+    const used = zeroAmounts();
     for (const share of shares) for (const d of DIMENSIONS) used[d] += share.total[d];
     shares.sort(
       (a, b) =>
@@ -145,11 +146,23 @@ export function formatAmount(dimension: Dimension, value: bigint): string {
   return dimension.endsWith(".cpu") ? formatCpu(value) : formatMemory(value);
 }
 
+/** Every dimension's amount as Kubernetes writes it. */
+export function formatAmounts(amounts: Amounts): Record<Dimension, string> {
+  return Object.fromEntries(DIMENSIONS.map((d) => [d, formatAmount(d, amounts[d])])) as Record<
+    Dimension,
+    string
+  >;
+}
+
+/** A dimension's amount from its text (`"1500m"`, `"2Gi"`, pods as `"12"`); none is 0. */
+export function parseAmount(dimension: Dimension, text: string | undefined): bigint {
+  const value = parseQuantity(text ?? "0") ?? 0n;
+  return dimension === "pods" ? value / NANO : value;
+}
+
 /** The quota's `spec.hard`. */
 export function quotaHard(budget: NamespaceBudget): Record<Dimension, string> {
-  return Object.fromEntries(
-    DIMENSIONS.map((d) => [d, formatAmount(d, budget.budget[d])]),
-  ) as Record<Dimension, string>;
+  return formatAmounts(budget.budget);
 }
 
 /** How many consumers a "does not fit" message names. */
@@ -222,36 +235,30 @@ export interface BudgetFigures {
   }[];
 }
 
+/** An agent's requests or limits of each resource, as Kubernetes writes them. */
+function containerFigures(amounts: Amounts, kind: "requests" | "limits"): ContainerFigures {
+  return Object.fromEntries(
+    RESOURCE_DIMENSIONS.map((r) => [r, formatAmount(`${kind}.${r}`, amounts[`${kind}.${r}`])]),
+  ) as ContainerFigures;
+}
+
 export function budgetFigures(budgets: readonly NamespaceBudget[]): BudgetFigures[] {
-  const format = (amounts: Amounts) =>
-    Object.fromEntries(DIMENSIONS.map((d) => [d, formatAmount(d, amounts[d])])) as Record<
-      Dimension,
-      string
-    >;
   return budgets.map((b) => {
-    const free = zero();
+    const free = zeroAmounts();
     for (const d of DIMENSIONS) free[d] = b.budget[d] - b.used[d];
     return {
       namespace: b.namespace,
-      budget: format(b.budget),
-      used: format(b.used),
-      free: format(free),
+      budget: formatAmounts(b.budget),
+      used: formatAmounts(b.used),
+      free: formatAmounts(free),
       agents: b.agents.map((a) => ({
         name: a.name,
         genus: a.genus,
         replicas: a.replicas,
         surge: a.surge,
         pods: a.pods,
-        requests: {
-          cpu: formatCpu(a.total["requests.cpu"]),
-          memory: formatMemory(a.total["requests.memory"]),
-          "ephemeral-storage": formatMemory(a.total["requests.ephemeral-storage"]),
-        },
-        limits: {
-          cpu: formatCpu(a.total["limits.cpu"]),
-          memory: formatMemory(a.total["limits.memory"]),
-          "ephemeral-storage": formatMemory(a.total["limits.ephemeral-storage"]),
-        },
+        requests: containerFigures(a.total, "requests"),
+        limits: containerFigures(a.total, "limits"),
       })),
     };
   });

@@ -5,14 +5,14 @@
  * and be called by, and the last restart or failure of its pods (or why pods are missing). Pure
  * functions over what `kubectl get` returned; `scripts/agents.ts` reads the cluster.
  */
-import { LOGIC_CONTAINER, SIDECAR_CONTAINER } from "../components/agent";
+import { GENUS_LABEL, LOGIC_CONTAINER, SIDECAR_CONTAINER } from "../components/agent";
+import { SELECTOR_LABEL } from "../components/shared/labels";
 import { agentApp } from "../stacks/topology";
-import type { PlannedAgentName } from "./live-budget";
+import type { PlannedAgentName } from "./stack-plan";
 import { AGENTS_SCHEMA_VERSION, AgentStatus, AgentsReport } from "./report-schemas";
 import {
   ContainerStatus,
   Deployment,
-  GENUS_LABEL,
   NamespaceObjects,
   NetworkPolicy,
   NetworkPolicyPeer,
@@ -21,9 +21,13 @@ import {
 import { table } from "./table";
 
 type Issue = NonNullable<AgentStatus["issue"]>;
+/** What a container, a pod or the Deployment reports; its agent's restarts are added after. */
+type Found = Omit<Issue, "restarts">;
 
-/** The selector label of an agent's pods, which its peers' policies name. */
-const APP_LABEL = "app.kubernetes.io/name";
+/** Every container status of a pod, its init containers' first. */
+function statusesOf(pod: Pod): ContainerStatus[] {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+}
 
 /** The genera a policy's peers select, by their pods' app label; and whether one is the internet. */
 function peersOf(
@@ -31,7 +35,7 @@ function peersOf(
   agents: readonly PlannedAgentName[],
 ): { genera: string[]; internet: boolean } {
   const genera = peers.flatMap((p) => {
-    const app = p.podSelector?.matchLabels?.[APP_LABEL];
+    const app = p.podSelector?.matchLabels?.[SELECTOR_LABEL];
     const agent = agents.find((a) => agentApp(a.genus) === app);
     return agent === undefined ? [] : [agent.genus];
   });
@@ -56,14 +60,14 @@ export function policyPeers(
 }
 
 /** What a container status says went wrong: waiting now, or the last time it stopped. */
-function containerIssues(pod: Pod, status: ContainerStatus): Issue[] {
+function containerIssues(pod: Pod, status: ContainerStatus): Found[] {
   const object = `Pod/${pod.metadata.name}`;
   const restarts = status.restartCount ?? 0;
-  const issues: Issue[] = [];
+  const issues: Found[] = [];
   const waiting = status.state?.waiting;
   if (waiting?.reason !== undefined && waiting.reason !== "ContainerCreating") {
     const message = `${status.name}: ${waiting.message ?? waiting.reason}`;
-    issues.push({ time: null, object, reason: waiting.reason, message, restarts });
+    issues.push({ time: null, object, reason: waiting.reason, message });
   }
   for (const terminated of [status.state?.terminated, status.lastState?.terminated]) {
     if (terminated === undefined || (terminated.reason === "Completed" && restarts === 0)) continue;
@@ -73,18 +77,17 @@ function containerIssues(pod: Pod, status: ContainerStatus): Issue[] {
       object,
       reason: terminated.reason ?? "Terminated",
       message: `${status.name}: ${terminated.message ?? "terminated"}${exit}`,
-      restarts,
     });
   }
   return issues;
 }
 
 /** A pod that failed (evicted), or that waits unscheduled, as an issue. */
-function podIssues(pod: Pod): Issue[] {
+function podIssues(pod: Pod): Found[] {
   const object = `Pod/${pod.metadata.name}`;
   if (pod.status?.phase === "Failed") {
     const message = pod.status.message ?? "the pod failed";
-    return [{ time: null, object, reason: pod.status.reason ?? "Failed", message, restarts: 0 }];
+    return [{ time: null, object, reason: pod.status.reason ?? "Failed", message }];
   }
   const unscheduled = pod.status?.conditions?.find(
     (c) => c.type === "PodScheduled" && c.status === "False",
@@ -96,13 +99,12 @@ function podIssues(pod: Pod): Issue[] {
       object,
       reason: unscheduled.reason ?? "Unschedulable",
       message: unscheduled.message ?? "",
-      restarts: 0,
     },
   ];
 }
 
 /** Pods the Deployment could not create (`ReplicaFailure`: a quota, a policy refused them). */
-function deploymentIssues(deployment: Deployment | undefined): Issue[] {
+function deploymentIssues(deployment: Deployment | undefined): Found[] {
   const failure = deployment?.status?.conditions?.find(
     (c) => c.type === "ReplicaFailure" && c.status === "True",
   );
@@ -113,37 +115,31 @@ function deploymentIssues(deployment: Deployment | undefined): Issue[] {
       object: `Deployment/${deployment.metadata.name}`,
       reason: failure.reason ?? "ReplicaFailure",
       message: failure.message ?? "",
-      restarts: 0,
     },
   ];
 }
 
 /**
  * The agent's issue to show: the most recent of what its Deployment and pods report, a present
- * one (no time: waiting now, failed) first; its `restarts` is the sum over the agent's pods.
+ * one (no time: waiting now, failed) first, with the restarts of every container of its pods.
  */
 export function lastIssue(pods: readonly Pod[], deployment: Deployment | undefined): Issue | null {
   const issues = [
     ...deploymentIssues(deployment),
     ...pods.flatMap((pod) => [
       ...podIssues(pod),
-      ...[
-        ...(pod.status?.initContainerStatuses ?? []),
-        ...(pod.status?.containerStatuses ?? []),
-      ].flatMap((s) => containerIssues(pod, s)),
+      ...statusesOf(pod).flatMap((s) => containerIssues(pod, s)),
     ]),
   ];
   if (issues.length === 0) return null;
-  const rank = (i: Issue) => i.time ?? "9999"; // present problems sort as the newest
+  const rank = (i: Found) => i.time ?? "9999"; // present problems sort as the newest
   const newest = [...issues].sort((a, b) => rank(b).localeCompare(rank(a)))[0];
-  const restarts = pods
-    .flatMap((p) => p.status?.containerStatuses ?? [])
-    .reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const restarts = pods.flatMap(statusesOf).reduce((n, s) => n + (s.restartCount ?? 0), 0);
   return { ...newest, restarts };
 }
 
 /** One agent's status from its Deployment, NetworkPolicy and pods. */
-export function agentStatus(
+function agentStatus(
   agent: PlannedAgentName,
   agents: readonly PlannedAgentName[],
   objects: NamespaceObjects,

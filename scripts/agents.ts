@@ -18,24 +18,21 @@ const USAGE = "usage: npm run agents -- --stack <staging|production> [--json]";
 /** What it reads of the agents' namespace. */
 const KINDS = ["deployments", "networkpolicies", "pods"];
 
-runCli(
-  async () => {
-    const values = parseOptions("agents", USAGE, {
-      stack: { type: "string" },
-      json: { type: "boolean", default: false },
-    });
-    if (values.stack === undefined) throw new UsageError(USAGE);
-    const plan = stackPlan(values.stack);
-    const namespace = plan.topology.kgents.agents;
-    const cluster = await Cluster.open(values.stack);
-    await cluster.requireNamespace(namespace);
-    const objects = byKind(await cluster.get<{ kind: string }>(namespace, KINDS));
-    const report = agentsReport(
-      { stack: values.stack, cluster: cluster.where, namespace },
-      agentNames(plan),
-      objects,
-    );
-    console.log(values.json ? JSON.stringify(report, null, 2) : agentsText(report));
-  },
-  { consequence: "" },
-);
+runCli(async () => {
+  const values = parseOptions("agents", USAGE, {
+    stack: { type: "string" },
+    json: { type: "boolean", default: false },
+  });
+  if (values.stack === undefined) throw new UsageError(USAGE);
+  const plan = stackPlan(values.stack);
+  const namespace = plan.topology.kgents.agents;
+  const cluster = await Cluster.open(values.stack);
+  await cluster.requireNamespace(namespace);
+  const objects = byKind(await cluster.get<{ kind: string }>(namespace, KINDS));
+  const report = agentsReport(
+    { stack: values.stack, cluster: cluster.where, namespace },
+    agentNames(plan),
+    objects,
+  );
+  console.log(values.json ? JSON.stringify(report, null, 2) : agentsText(report));
+});

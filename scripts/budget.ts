@@ -16,7 +16,6 @@
 import type { BudgetFigures } from "../kgents/budget";
 import { DIMENSIONS, OverBudgetError, RESOURCE_DIMENSIONS, budgetFigures } from "../kgents/budget";
 import { UsageError, parseOptions, runCli } from "./cli";
-import { KGENTS_QUOTA_NAME } from "../components/kgents-namespaces";
 import { Cluster } from "./kube";
 import { byKind } from "./live-objects";
 import { liveBudgetReport, liveBudgetText } from "./live-budget";
@@ -80,7 +79,6 @@ async function live(stack: string, json: boolean): Promise<void> {
       nearPercent: plan.config.budgets.nearPercent,
       planned: budgetFigures(plan.budgets),
       agents: agentNames(plan),
-      quota: KGENTS_QUOTA_NAME,
     },
     new Map(planned.map((ns, i) => [ns, byKind(objects[i])])),
   );

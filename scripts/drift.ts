@@ -15,6 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { TIGERBEETLE_TYPE } from "../components/tigerbeetle";
 import { UsageError } from "./cli";
 import { EventLog } from "./engine";
 import { DRIFT_SCHEMA_VERSION, DriftField, DriftObject, DriftReport } from "./report-schemas";
@@ -32,9 +33,6 @@ export const CLUSTER_MANAGERS = [
 
 /** Every field manager of a Pulumi Kubernetes provider, this stack's or another's. */
 const PULUMI_MANAGER = /^pulumi-kubernetes/;
-
-/** The component whose objects are the ledger's (components/tigerbeetle.ts). */
-const LEDGER_COMPONENT = "agent-platform:index:TigerBeetle$";
 
 /** The engine's secret marker, kept in place of a value in its events (the SDK's own constant). */
 const SECRET_SIGNATURE = pulumi.runtime.specialSecretSig;
@@ -106,25 +104,48 @@ function identity(step: Step): Pick<DriftObject, "kind" | "namespace" | "name" |
   };
 }
 
-/** The fields of a planned change, each with its live and stack value and where it changed. */
+/** An object's managed fields, as the API server lists them. */
+function managedFieldsOf(outputs: Record<string, unknown> | undefined): ManagedField[] {
+  return (outputs?.metadata as { managedFields?: ManagedField[] } | undefined)?.managedFields ?? [];
+}
+
+/** A manager whose fields are someone's edit: neither a Pulumi provider, nor the cluster itself. */
+function isForeign(m: ManagedField): boolean {
+  const manager = m.manager ?? "";
+  return (
+    !PULUMI_MANAGER.test(manager) &&
+    !CLUSTER_MANAGERS.includes(manager) &&
+    m.subresource !== "status"
+  );
+}
+
+/**
+ * The fields of a planned change, each with its live and stack value, where it changed, and the
+ * managers other than Pulumi's and the cluster's that own it.
+ */
 function diffFields(step: Step, refreshed: Step | undefined): DriftField[] {
   const kind = (step.old?.outputs ?? step.new?.inputs)?.kind;
+  const outputs = refreshed?.new?.outputs;
+  const foreign = managedFieldsOf(outputs).filter(isForeign);
   return Object.keys(step.detailedDiff ?? {})
     .sort()
     .map((path) => {
       const segments = parsePath(path) ?? [path];
       const secret = isSecretField(kind, segments);
-      const live = valueAt(refreshed?.new?.outputs ?? step.old?.outputs, segments);
+      const live = valueAt(outputs ?? step.old?.outputs, segments);
+      const stack = valueAt(step.new?.inputs, segments);
       const before = valueAt(refreshed?.old?.outputs, segments);
       const edited = refreshed !== undefined && JSON.stringify(live) !== JSON.stringify(before);
+      const setBy = foreign
+        .filter((m) => ownedPaths(m.fieldsV1 ?? {}, outputs).some((p) => formatPath(p) === path))
+        .map((m) => m.manager!)
+        .sort();
       return {
         path,
         ...(live === undefined ? {} : { live: shown(live, secret) }),
-        ...(valueAt(step.new?.inputs, segments) === undefined
-          ? {}
-          : { stack: shown(valueAt(step.new?.inputs, segments), secret) }),
+        ...(stack === undefined ? {} : { stack: shown(stack, secret) }),
         origin: edited ? "cluster" : "program",
-        setBy: [],
+        setBy,
         // patchForce (components/shared/labels.ts): the stack's value wins a conflict.
         restoredByUp: true,
       } satisfies DriftField;
@@ -142,8 +163,7 @@ export function unownedFields(
   inputs: unknown,
   updated: boolean,
 ): DriftField[] {
-  const managed = ((outputs.metadata as { managedFields?: ManagedField[] })?.managedFields ??
-    []) as ManagedField[];
+  const managed = managedFieldsOf(outputs);
   const ours = new Set<string>();
   for (const m of managed.filter((m) => PULUMI_MANAGER.test(m.manager ?? ""))) {
     for (const p of ownedPaths(m.fieldsV1 ?? {}, outputs)) ours.add(formatPath(p));
@@ -158,10 +178,8 @@ export function unownedFields(
     string,
     { segments: Segment[]; managers: Set<string>; takenOver: boolean }
   >();
-  for (const m of managed) {
+  for (const m of managed.filter(isForeign)) {
     const manager = m.manager ?? "";
-    if (PULUMI_MANAGER.test(manager) || CLUSTER_MANAGERS.includes(manager)) continue;
-    if (m.subresource === "status") continue;
     for (const segments of ownedPaths(m.fieldsV1 ?? {}, outputs, (s) => !touchedByUs(s))) {
       const path = formatPath(segments);
       if (ours.has(path) || valueAt(inputs, segments) !== undefined) continue;
@@ -180,18 +198,6 @@ export function unownedFields(
       setBy: [...managers].sort(),
       restoredByUp: updated && takenOver,
     }));
-}
-
-/** The managers other than Pulumi's and the cluster's that own a field of a diff. */
-function foreignOwners(outputs: Record<string, unknown> | undefined, path: string): string[] {
-  const managed = ((outputs?.metadata as { managedFields?: ManagedField[] })?.managedFields ??
-    []) as ManagedField[];
-  return managed
-    .filter((m) => !PULUMI_MANAGER.test(m.manager ?? "") && m.subresource !== "status")
-    .filter((m) => !CLUSTER_MANAGERS.includes(m.manager ?? ""))
-    .filter((m) => ownedPaths(m.fieldsV1 ?? {}, outputs).some((p) => formatPath(p) === path))
-    .map((m) => m.manager!)
-    .sort();
 }
 
 /** The steps of the engine's events, as they started (pre) and as refreshes finished. */
@@ -220,10 +226,7 @@ export function driftReport(stack: string, events: readonly EngineEvent[]): Drif
   const { planned, refreshed } = stepsOf(events);
   const objects = new Map<string, DriftObject>();
   for (const step of planned) {
-    const fields = diffFields(step, refreshed.get(step.urn)).map((f) => ({
-      ...f,
-      setBy: foreignOwners(refreshed.get(step.urn)?.new?.outputs, f.path),
-    }));
+    const fields = diffFields(step, refreshed.get(step.urn));
     objects.set(step.urn, { ...identity(step), change: CHANGES[step.op], fields });
   }
   for (const [urn, step] of refreshed) {
@@ -299,7 +302,7 @@ export function driftText(report: DriftReport): string {
       lines.push(`  ${field.path}: ${values}${by}; ${remedy(object, field)}`);
     }
   }
-  if (report.objects.some((o) => o.urn.includes(LEDGER_COMPONENT))) {
+  if (report.objects.some((o) => o.urn.includes(`${TIGERBEETLE_TYPE}$`))) {
     lines.push(
       "",
       'TigerBeetle, the ledger, is among them: resolve its drift as README "TigerBeetle drift" says, without touching its data (never delete its StatefulSets or claims)',

@@ -20,18 +20,12 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../stacks/config";
+import { workspaceDir } from "./stack-file";
 
 export const ROOT = path.resolve(__dirname, "..");
 
 /** The policy pack (`--policy-pack policy`). */
 export const POLICY_PACK = path.join(ROOT, "policy");
-
-/**
- * Environment variable naming the folder that holds `Pulumi.yaml` and the stack files. Unset,
- * it is the repository, as for `pulumi up`; `npm run local` and the end-to-end tests point it at a
- * workspace of their own, so that generated secrets never touch the committed stack files.
- */
-export const WORKSPACE_VARIABLE = "AGENT_PLATFORM_WORKSPACE";
 
 export interface StackTarget {
   readonly stack: string;
@@ -72,7 +66,7 @@ export function pulumiCli(): Promise<PulumiCommand> {
 }
 
 export function workDirOf(target: StackTarget): string {
-  return path.resolve(target.workDir ?? process.env[WORKSPACE_VARIABLE] ?? ROOT);
+  return target.workDir === undefined ? workspaceDir() : path.resolve(target.workDir);
 }
 
 /**

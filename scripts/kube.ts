@@ -14,7 +14,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { YAML_AS_DATA } from "../kgents/frontmatter";
 import { UsageError } from "./cli";
-import { ROOT, WORKSPACE_VARIABLE } from "./engine";
+import { checkStackName, workspaceDir } from "./stack-file";
 
 /** A problem reaching or reading the cluster: printed as one line, exit 1. */
 export class ClusterError extends UsageError {
@@ -43,13 +43,9 @@ interface KubeTarget {
   readonly context?: string;
 }
 
-/** The stack file that holds the stack's provider settings: the workspace's, else the repository's. */
-function providerStackFile(stack: string): string {
-  const workspace = process.env[WORKSPACE_VARIABLE];
-  const candidate = workspace && path.join(workspace, `Pulumi.${stack}.yaml`);
-  return candidate && fs.existsSync(candidate)
-    ? candidate
-    : path.join(ROOT, `Pulumi.${stack}.yaml`);
+/** The stack file whose provider settings name the cluster: the workspace's, as the engine reads it. */
+function stackFileOf(stack: string): string {
+  return path.join(workspaceDir(), `Pulumi.${checkStackName(stack, workspaceDir())}.yaml`);
 }
 
 /** `kubernetes:context` and `kubernetes:kubeconfig` of a stack file's text (YAML as data). */
@@ -188,7 +184,7 @@ export class Cluster {
   static async open(stack: string, settings?: ProviderSettings): Promise<Cluster> {
     const target = kubeTarget(
       stack,
-      settings ?? providerSettings(fs.readFileSync(providerStackFile(stack), "utf8")),
+      settings ?? providerSettings(fs.readFileSync(stackFileOf(stack), "utf8")),
     );
     const config = (...args: string[]) =>
       run([...target.kubeconfigArgs, "config", ...args]).catch((error: unknown) => {

@@ -5,24 +5,28 @@
  * still keeps. Pure functions over what `kubectl get` returned; `scripts/budget.ts` reads it.
  */
 import {
+  Amounts,
   BudgetFigures,
   DIMENSIONS,
-  Dimension,
   RESOURCE_DIMENSIONS,
   formatAmount,
+  formatAmounts,
+  parseAmount,
+  zeroAmounts,
 } from "../kgents/budget";
+import { GENUS_LABEL } from "../components/agent";
+import { KGENTS_QUOTA_NAME } from "../components/kgents-namespaces";
 import { parseQuantity } from "../stacks/quantity";
+import type { PlannedAgentName } from "./stack-plan";
 import {
   BudgetEvent,
   DimensionRow,
-  Figures,
   LIVE_BUDGET_SCHEMA_VERSION,
   LiveAgent,
   LiveBudgetReport,
   LiveNamespace,
 } from "./report-schemas";
 import {
-  GENUS_LABEL,
   KubeEvent,
   NamespaceObjects,
   Pod,
@@ -31,8 +35,6 @@ import {
   eventTime,
 } from "./live-objects";
 import { table } from "./table";
-
-type Amounts = Record<Dimension, bigint>;
 
 /** What the stack plans, and how to name what the cluster holds. */
 export interface LiveBudgetPlan {
@@ -45,35 +47,11 @@ export interface LiveBudgetPlan {
   readonly planned: readonly BudgetFigures[];
   /** The stack's agents and their Deployments' names. */
   readonly agents: readonly PlannedAgentName[];
-  /** The name of the stack's ResourceQuota in each kgents namespace. */
-  readonly quota: string;
-}
-
-export interface PlannedAgentName {
-  readonly name: string;
-  readonly genus: string;
-  readonly deployment: string;
-}
-
-const NANO = 1_000_000_000n;
-
-function zero(): Amounts {
-  return Object.fromEntries(DIMENSIONS.map((d) => [d, 0n])) as Amounts;
-}
-
-/** A dimension's amount from its text: pods in whole pods, the rest in nano-units. */
-export function amountOf(dimension: Dimension, text: string | undefined): bigint {
-  const value = parseQuantity(text ?? "0") ?? 0n;
-  return dimension === "pods" ? value / NANO : value;
-}
-
-function format(amounts: Amounts): Figures {
-  return Object.fromEntries(DIMENSIONS.map((d) => [d, formatAmount(d, amounts[d])])) as Figures;
 }
 
 function fromList(list: ResourceList | undefined): Amounts {
-  const amounts = zero();
-  for (const d of DIMENSIONS) amounts[d] = amountOf(d, list?.[d]);
+  const amounts = zeroAmounts();
+  for (const d of DIMENSIONS) amounts[d] = parseAmount(d, list?.[d]);
   return amounts;
 }
 
@@ -82,7 +60,7 @@ function fromList(list: ResourceList | undefined): Amounts {
  * init containers, whichever is more (as Kubernetes computes a pod's requests), and one pod.
  */
 export function podAmounts(pod: Pod): Amounts {
-  const amounts = zero();
+  const amounts = zeroAmounts();
   for (const kind of ["requests", "limits"] as const) {
     for (const r of RESOURCE_DIMENSIONS) {
       const of = (c: Pod["spec"]["containers"][number]) =>
@@ -142,7 +120,7 @@ export function quotaRefusal(
 }
 
 /** Reasons of the events that tell of an eviction: the kubelet's, the scheduler's, taints'. */
-export const EVICTION_REASONS = ["Evicted", "Preempted", "TaintManagerEviction"];
+const EVICTION_REASONS = ["Evicted", "Preempted", "TaintManagerEviction"];
 
 /**
  * The quota refusals (`FailedCreate ... exceeded quota`) and evictions among a namespace's events,
@@ -201,15 +179,18 @@ export function budgetEvents(
 /** The planned share of an agent as figures (its pods, requests and limits). */
 function plannedShare(planned: BudgetFigures | undefined, name: string): Amounts {
   const share = planned?.agents.find((a) => a.name === name);
-  const amounts = zero();
+  const amounts = zeroAmounts();
   if (share === undefined) return amounts;
   for (const r of RESOURCE_DIMENSIONS) {
-    amounts[`requests.${r}`] = amountOf(`requests.${r}`, share.requests[r]);
-    amounts[`limits.${r}`] = amountOf(`limits.${r}`, share.limits[r]);
+    amounts[`requests.${r}`] = parseAmount(`requests.${r}`, share.requests[r]);
+    amounts[`limits.${r}`] = parseAmount(`limits.${r}`, share.limits[r]);
   }
   amounts.pods = BigInt(share.pods);
   return amounts;
 }
+
+/** `hard` of a dimension the quota does not bound. */
+const UNBOUNDED = "none";
 
 /** Each dimension of a namespace's quota as the cluster counts it, beside the plan. */
 function quotaDimensions(
@@ -219,15 +200,19 @@ function quotaDimensions(
 ): DimensionRow[] {
   if (quota === undefined) return [];
   const [used, hard] = [fromList(quota.status?.used), fromList(quota.status?.hard)];
-  return DIMENSIONS.map((d) => ({
-    dimension: d,
-    used: formatAmount(d, used[d]),
-    hard: formatAmount(d, hard[d]),
-    percent: hard[d] > 0n ? Number((used[d] * 100n) / hard[d]) : null,
-    planned: planned.used[d],
-    budget: planned.budget[d],
-    flag: budgetFlag(used[d], hard[d], nearPercent),
-  }));
+  return DIMENSIONS.map((d) => {
+    // A dimension the quota does not bound (its spec.hard was edited) is never full.
+    const bounded = quota.status?.hard?.[d] !== undefined;
+    return {
+      dimension: d,
+      used: formatAmount(d, used[d]),
+      hard: bounded ? formatAmount(d, hard[d]) : UNBOUNDED,
+      percent: bounded && hard[d] > 0n ? Number((used[d] * 100n) / hard[d]) : null,
+      planned: planned.used[d],
+      budget: planned.budget[d],
+      flag: bounded ? budgetFlag(used[d], hard[d], nearPercent) : "ok",
+    };
+  });
 }
 
 /** What the quota counts of each agent's live pods, and of pods of no agent (`other`). */
@@ -236,10 +221,10 @@ function liveShares(
   objects: NamespaceObjects,
 ): { shares: Map<string, Amounts>; other: Amounts } {
   const shares = new Map<string, Amounts>();
-  const other = zero();
+  const other = zeroAmounts();
   for (const pod of objects.pods.filter(countedByQuota)) {
     const agent = agentOfObject(plan.agents, pod.metadata.name, pod.metadata.labels);
-    const into = agent === undefined ? other : (shares.get(agent.name) ?? zero());
+    const into = agent === undefined ? other : (shares.get(agent.name) ?? zeroAmounts());
     const amounts = podAmounts(pod);
     for (const d of DIMENSIONS) into[d] += amounts[d];
     if (agent !== undefined) shares.set(agent.name, into);
@@ -249,7 +234,7 @@ function liveShares(
 
 /** One agent's live pods against its planned share, and its flags. */
 function agentRow(
-  agent: PlannedAgentName & { readonly deployment: string },
+  agent: PlannedAgentName,
   live: Amounts,
   planned: BudgetFigures,
   objects: NamespaceObjects,
@@ -266,8 +251,8 @@ function agentRow(
     genus: agent.genus,
     deployment: agent.deployment,
     wanted: deployment?.spec.replicas ?? null,
-    live: format(live),
-    planned: format(share),
+    live: formatAmounts(live),
+    planned: formatAmounts(share),
     flags,
   };
 }
@@ -278,18 +263,20 @@ function namespaceReport(
   planned: BudgetFigures,
   objects: NamespaceObjects,
 ): LiveNamespace {
-  const quota = objects.quotas.find((q) => q.metadata.name === plan.quota);
+  const quota = objects.quotas.find((q) => q.metadata.name === KGENTS_QUOTA_NAME);
   const events = budgetEvents(objects, plan.agents);
   const { shares, other } = liveShares(plan, objects);
   const agents = planned.agents
     .map((a) => plan.agents.find((p) => p.name === a.name)!)
-    .map((agent) => agentRow(agent, shares.get(agent.name) ?? zero(), planned, objects, events));
+    .map((agent) =>
+      agentRow(agent, shares.get(agent.name) ?? zeroAmounts(), planned, objects, events),
+    );
   return {
     namespace: planned.namespace,
-    quota: quota === undefined ? null : plan.quota,
+    quota: quota === undefined ? null : KGENTS_QUOTA_NAME,
     dimensions: quotaDimensions(quota, planned, plan.nearPercent),
     agents,
-    otherPods: format(other),
+    otherPods: formatAmounts(other),
     events,
   };
 }
@@ -327,7 +314,7 @@ function dimensionsText(n: LiveNamespace): string {
   return table([
     ["dimension", "used", "hard", "used %", "planned", "flag"],
     ...n.dimensions.map((d) => {
-      const differs = amountOf(d.dimension, d.hard) !== amountOf(d.dimension, d.budget);
+      const differs = parseAmount(d.dimension, d.hard) !== parseAmount(d.dimension, d.budget);
       const flag = [DIMENSION_FLAG[d.flag], differs ? `hard is not the plan's ${d.budget}` : ""];
       return [
         d.dimension,
@@ -344,7 +331,7 @@ function dimensionsText(n: LiveNamespace): string {
 function agentsText(n: LiveNamespace): string {
   if (n.agents.length === 0) return "no agents from spec/agents/ run here";
   const resources = DIMENSIONS.filter((d) => d !== "pods");
-  const other = DIMENSIONS.some((d) => amountOf(d, n.otherPods[d]) > 0n)
+  const other = DIMENSIONS.some((d) => parseAmount(d, n.otherPods[d]) > 0n)
     ? [["other pods", "-", n.otherPods.pods, ...resources.map((d) => n.otherPods[d]), ""]]
     : [];
   return table([
@@ -367,9 +354,13 @@ function eventReason(e: BudgetEvent): string {
     : e.message;
 }
 
-/** One line of an event: when, what, whose, why (the quota's figures when it refused). */
-export function eventLine(e: BudgetEvent): string {
-  const times = e.count > 1 ? ` x${e.count}` : "";
+/**
+ * One line of an event: when, what, whose, how often (since when, for a group of them), why (the
+ * quota's figures when it refused).
+ */
+export function eventLine(e: BudgetEvent, since?: string): string {
+  const times =
+    (e.count > 1 ? ` x${e.count}` : "") + (since === undefined ? "" : ` since ${since}`);
   return `${e.time}  ${e.object}${e.agent === null ? "" : ` (${e.agent})`}  ${e.reason}${times}: ${eventReason(e)}`;
 }
 
@@ -386,9 +377,8 @@ export function eventLines(events: readonly BudgetEvent[]): string[] {
   return [...groups.values()].map((group) => {
     if (group.length === 1) return eventLine(group[0]);
     const count = group.reduce((sum, e) => sum + e.count, 0);
-    const line = eventLine({ ...group[0], count });
     const since = group[group.length - 1].time;
-    return since === group[0].time ? line : line.replace(`x${count}:`, `x${count} since ${since}:`);
+    return eventLine({ ...group[0], count }, since === group[0].time ? undefined : since);
   });
 }
 

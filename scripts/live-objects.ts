@@ -115,9 +115,6 @@ export interface NetworkPolicy {
   };
 }
 
-/** The label every agent's objects and pods carry: its genus. */
-export const GENUS_LABEL = "kgents.io/genus";
-
 /** Every object a namespaced `kubectl get` of several kinds returns, sorted by kind. */
 export interface NamespaceObjects {
   readonly pods: Pod[];

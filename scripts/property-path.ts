@@ -68,7 +68,7 @@ function indexIn(list: unknown, entry: string): number {
 
 /**
  * The fields a managed-fields set owns in `live`, as paths: its leaves, and an element or map
- * entry it owns whole (`.`) when `isOwnedWhole` says to stop there. Entries the live object no
+ * entry it owns whole (`.`) where `stopAt` says to stop. Entries the live object no
  * longer has are skipped.
  */
 export function ownedPaths(

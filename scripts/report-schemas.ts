@@ -14,13 +14,10 @@ export const LIVE_BUDGET_SCHEMA_VERSION = "1.0.0";
 export const AGENTS_SCHEMA_VERSION = "1.0.0";
 export const DRIFT_SCHEMA_VERSION = "1.0.0";
 
-/** The budget's dimensions, as the quotas and `npm run budget` name them. */
-const DIMENSION_KEYS = DIMENSIONS;
-
 /** Per budget dimension, a Kubernetes quantity (`"1500m"`, `"2Gi"`, pods as `"12"`). */
 const figures = z.strictObject(
-  Object.fromEntries(DIMENSION_KEYS.map((d) => [d, z.string()])) as Record<
-    (typeof DIMENSION_KEYS)[number],
+  Object.fromEntries(DIMENSIONS.map((d) => [d, z.string()])) as Record<
+    (typeof DIMENSIONS)[number],
     z.ZodString
   >,
 );
@@ -47,7 +44,7 @@ const budgetEvent = z.strictObject({
 });
 
 const dimension = z.strictObject({
-  dimension: z.enum(DIMENSION_KEYS),
+  dimension: z.enum(DIMENSIONS),
   used: z.string().describe("the quota's status.used"),
   hard: z.string().describe("the quota's status.hard"),
   percent: z.number().int().nullable().describe("used as a whole percentage of hard"),

@@ -18,30 +18,27 @@ import { checkStackName, readStackFile } from "./stack-file";
 
 const USAGE = "usage: npm run spec:check [-- --dir DIR] [--stack <staging|production>]";
 
-runCli(
-  async () => {
-    const values = parseOptions("spec:check", USAGE, {
-      dir: { type: "string" },
-      stack: { type: "string" },
-    });
-    const dir = values.dir ?? specDirectory();
-    if (values.stack === undefined) {
-      const specs = loadAgentSpecs(dir);
-      console.log(
-        `${specs.length} agent specs in ${displayPath(dir)} are valid (each file; npm run spec:check -- --stack <name> checks them against a stack)`,
-      );
-      return;
-    }
-    const stack = checkStackName(values.stack);
-    const file = readStackFile(stack);
-    const secret = new Set(file.secretKeys);
-    const { agentPlan, config } = preflight(
-      rawConfig(stack, file.config, (key) => secret.has(key), false),
-      dir,
-    );
+runCli(async () => {
+  const values = parseOptions("spec:check", USAGE, {
+    dir: { type: "string" },
+    stack: { type: "string" },
+  });
+  const dir = values.dir ?? specDirectory();
+  if (values.stack === undefined) {
+    const specs = loadAgentSpecs(dir);
     console.log(
-      `${agentPlan.length} agent specs in ${displayPath(dir)} pass everything stack "${stack}" (${config.environment}) checks before it deploys`,
+      `${specs.length} agent specs in ${displayPath(dir)} are valid (each file; npm run spec:check -- --stack <name> checks them against a stack)`,
     );
-  },
-  { consequence: "" },
-);
+    return;
+  }
+  const stack = checkStackName(values.stack);
+  const file = readStackFile(stack);
+  const secret = new Set(file.secretKeys);
+  const { agentPlan, config } = preflight(
+    rawConfig(stack, file.config, (key) => secret.has(key), false),
+    dir,
+  );
+  console.log(
+    `${agentPlan.length} agent specs in ${displayPath(dir)} pass everything stack "${stack}" (${config.environment}) checks before it deploys`,
+  );
+});

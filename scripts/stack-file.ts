@@ -18,6 +18,18 @@ interface StackFileConfig {
 
 export const ROOT = path.resolve(__dirname, "..");
 
+/**
+ * Environment variable naming the folder that holds `Pulumi.yaml` and the stack files. Unset,
+ * it is the repository, as for `pulumi up`; `npm run local` and the end-to-end tests point it at a
+ * workspace of their own, so that generated secrets never touch the committed stack files.
+ */
+export const WORKSPACE_VARIABLE = "AGENT_PLATFORM_WORKSPACE";
+
+/** Where the engine and the commands that read a live cluster find the stack files. */
+export function workspaceDir(): string {
+  return path.resolve(process.env[WORKSPACE_VARIABLE] ?? ROOT);
+}
+
 /** A Pulumi stack name: letters, digits, `-`, `_`, `.`; never a path. */
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -44,8 +56,8 @@ export function checkStackName(stack: string, dir: string = ROOT): string {
   return stack;
 }
 
-function stackFilePath(stack: string): string {
-  return path.join(ROOT, `Pulumi.${checkStackName(stack)}.yaml`);
+function stackFilePath(stack: string, dir: string): string {
+  return path.join(dir, `Pulumi.${checkStackName(stack, dir)}.yaml`);
 }
 
 /**
@@ -53,10 +65,11 @@ function stackFilePath(stack: string): string {
  * Encrypted (`secure:`) values cannot be decrypted without the Pulumi CLI, so each secret, set
  * or not, gets its render placeholder: a valid stand-in that is redacted in everything render
  * writes. A `secure:` value under any other key is passed on marked secret, as the CLI would,
- * so that the program refuses it by name; its ciphertext is never shown.
+ * so that the program refuses it by name; its ciphertext is never shown. From the repository's
+ * stack files unless `dir` names a workspace's.
  */
-export function readStackFile(stack: string): StackFileConfig {
-  const file = stackFilePath(stack);
+export function readStackFile(stack: string, dir: string = ROOT): StackFileConfig {
+  const file = stackFilePath(stack, dir);
   const name = path.basename(file);
   const top = parseStackYaml(fs.readFileSync(file, "utf8"), name);
   const { config, secretKeys, encrypted } = configValues(top.config ?? {}, name);

@@ -6,7 +6,8 @@
  * a nano-unit round up, as the API server does.
  */
 
-const NANO = 1_000_000_000n;
+/** Nano-units per unit: quantities are exact integers of them. */
+export const NANO = 1_000_000_000n;
 
 const BINARY_SUFFIXES: Record<string, bigint> = {
   Ki: 1024n,

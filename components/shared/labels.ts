@@ -5,9 +5,12 @@ import { PATCH_FORCE_ANNOTATION } from "./kept";
 const PART_OF = "agent-runtime";
 const MANAGED_BY = "pulumi";
 
+/** The label key a workload's selectors use, which peers' policies name too. */
+export const SELECTOR_LABEL = "app.kubernetes.io/name";
+
 /** The label a workload's selectors use. It never changes, since selectors are immutable. */
 export function selectorLabels(app: string): Record<string, string> {
-  return { "app.kubernetes.io/name": app };
+  return { [SELECTOR_LABEL]: app };
 }
 
 /** All recommended labels of an app's objects. */

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -172,6 +173,37 @@ describe("scripts/drift: drift by object and field", () => {
         origin: "unowned",
         setBy: ["kubectl-edit"],
         restoredByUp: true,
+      },
+    ]);
+  });
+
+  it("shows a value the engine marked secret as [secret], whatever the kind", () => {
+    // As the engine's events carry a secret Output's value: wrapped in the SDK's signature.
+    const wrapped = {
+      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      value: "s3cr3t",
+    };
+    const config = {
+      kind: "ConfigMap",
+      metadata: {
+        name: "c",
+        managedFields: [
+          {
+            manager: "kubectl-edit",
+            operation: "Update",
+            fieldsV1: { "f:data": { "f:TOKEN": {} } },
+          },
+        ],
+      },
+      data: { TOKEN: wrapped },
+    };
+    assert.deepEqual(unownedFields(config, {}, false), [
+      {
+        path: "data.TOKEN",
+        live: "[secret]",
+        origin: "unowned",
+        setBy: ["kubectl-edit"],
+        restoredByUp: false,
       },
     ]);
   });

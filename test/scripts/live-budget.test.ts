@@ -251,10 +251,10 @@ describe("scripts/live-budget: live budgets", () => {
       budget: {
         "requests.cpu": "1",
         "requests.memory": "1Gi",
-        "requests.ephemeral-storage": "0",
+        "requests.ephemeral-storage": "2Gi",
         "limits.cpu": "1",
         "limits.memory": "1Gi",
-        "limits.ephemeral-storage": "0",
+        "limits.ephemeral-storage": "8Gi",
         pods: "4",
       },
       used: {
@@ -269,10 +269,10 @@ describe("scripts/live-budget: live budgets", () => {
       free: {
         "requests.cpu": "600m",
         "requests.memory": "0",
-        "requests.ephemeral-storage": "0",
+        "requests.ephemeral-storage": "2Gi",
         "limits.cpu": "600m",
         "limits.memory": "0",
-        "limits.ephemeral-storage": "0",
+        "limits.ephemeral-storage": "8Gi",
         pods: "0",
       },
       agents: [
@@ -302,7 +302,6 @@ describe("scripts/live-budget: live budgets", () => {
       nearPercent: 80,
       planned: [planned],
       agents: AGENTS,
-      quota: "kgents-budget",
     };
     const objects: NamespaceObjects = {
       pods: [
@@ -329,16 +328,20 @@ describe("scripts/live-budget: live budgets", () => {
             hard: {
               "requests.cpu": "1",
               "requests.memory": "1Gi",
+              "requests.ephemeral-storage": "2Gi",
               pods: "4",
               "limits.cpu": "2",
               "limits.memory": "1Gi",
+              "limits.ephemeral-storage": "8Gi",
             },
             used: {
               "requests.cpu": "350m",
               "requests.memory": "1Gi",
+              "requests.ephemeral-storage": "1Gi",
               pods: "4",
               "limits.cpu": "350m",
               "limits.memory": "1Gi",
+              "limits.ephemeral-storage": "7Gi",
             },
           },
         },
@@ -365,10 +368,10 @@ describe("scripts/live-budget: live budgets", () => {
         [
           "requests.cpu 350m/1 35% plan 400m of 1 ok",
           "requests.memory 1Gi/1Gi 100% plan 1Gi of 1Gi full",
-          "requests.ephemeral-storage 0/0 null% plan 0 of 0 full",
+          "requests.ephemeral-storage 1Gi/2Gi 50% plan 0 of 2Gi ok",
           "limits.cpu 350m/2 17% plan 400m of 1 ok",
           "limits.memory 1Gi/1Gi 100% plan 1Gi of 1Gi full",
-          "limits.ephemeral-storage 0/0 null% plan 0 of 0 full",
+          "limits.ephemeral-storage 7Gi/8Gi 87% plan 0 of 8Gi near",
           "pods 4/4 100% plan 4 of 4 full",
         ],
       );
@@ -408,43 +411,51 @@ describe("scripts/live-budget: live budgets", () => {
       ]);
     });
 
-    it("prints the tables and events", () => {
-      const text = liveBudgetText(report);
-      const lines = text.split("\n");
-      assert.equal(
-        lines[0],
+    it("prints the tables and events, exactly", () => {
+      assert.deepEqual(liveBudgetText(report).split("\n"), [
         'Stack "staging" on kube context "local": each quota as the cluster counts it, beside the plan (npm run budget); "near" from 80% (budgets.nearPercent). Agents\' figures are live/planned.',
+        "",
+        "kgents-agents-staging (ResourceQuota kgents-budget)",
+        "",
+        "dimension                   used  hard  used %  planned  flag",
+        "requests.cpu                350m  1     35      400m",
+        "requests.memory             1Gi   1Gi   100     1Gi      FULL: the next pod is refused",
+        "requests.ephemeral-storage  1Gi   2Gi   50      0",
+        "limits.cpu                  350m  2     17      400m     hard is not the plan's 1",
+        "limits.memory               1Gi   1Gi   100     1Gi      FULL: the next pod is refused",
+        "limits.ephemeral-storage    7Gi   8Gi   87      0        near",
+        "pods                        4     4     100     4        FULL: the next pod is refused",
+        "",
+        "agent       wanted  pods  requests.cpu  requests.memory  requests.ephemeral-storage  limits.cpu  limits.memory  limits.ephemeral-storage  flags",
+        "B-gent      4       3/2   300m/200m     768Mi/512Mi      0/0                         300m/200m   768Mi/512Mi    0/0                       over its plan, pods refused by the quota",
+        "Psi-gent    -       0/2   0/200m        0/512Mi          0/0                         0/200m      0/512Mi        0/0                       no Deployment",
+        "other pods  -       1     50m           256Mi            0                           50m         256Mi          0",
+        "",
+        "quota refusals and evictions, newest first (kept for an hour by default):",
+        "  2026-12-01T22:21:59Z  ReplicaSet/b-gent-staging-1 (B-gent)  FailedCreate: exceeded quota kgents-budget: limits.ephemeral-storage 3Gi requested, 30Gi used, 32Gi limited; limits.memory 640Mi requested, 6Gi used, 6Gi limited; requests.memory 384Mi requested, 3968Mi used, 4Gi limited",
+        "",
+      ]);
+    });
+
+    it("never calls a dimension full that the quota does not bound", () => {
+      const [quota] = objects.quotas;
+      const hard = Object.fromEntries(
+        Object.entries(quota.status!.hard!).filter(([d]) => d !== "limits.cpu"),
       );
-      assert.ok(lines.includes("kgents-agents-staging (ResourceQuota kgents-budget)"));
-      assert.ok(
-        lines.includes(
-          "requests.memory             1Gi   1Gi   100     1Gi      FULL: the next pod is refused",
-        ),
-        text,
-      );
-      assert.ok(
-        lines.includes(
-          "limits.cpu                  350m  2     17      400m     hard is not the plan's 1",
-        ),
-        text,
-      );
-      assert.ok(
-        lines.some((l) =>
-          /^B-gent +4 +3\/2 +300m\/200m .*over its plan, pods refused by the quota$/.test(l),
-        ),
-        text,
-      );
-      assert.ok(
-        lines.some((l) => /^Psi-gent +- +0\/2 .* no Deployment$/.test(l)),
-        text,
-      );
-      assert.ok(
-        lines.some((l) => /^other pods +- +1 +50m /.test(l)),
-        text,
-      );
-      assert.ok(
-        lines.includes("quota refusals and evictions, newest first (kept for an hour by default):"),
-      );
+      const unbounded = { ...objects, quotas: [{ ...quota, status: { ...quota.status, hard } }] };
+      const [row] = liveBudgetReport(
+        plan,
+        new Map([["kgents-agents-staging", unbounded]]),
+      ).namespaces[0].dimensions.filter((d) => d.dimension === "limits.cpu");
+      assert.deepEqual(row, {
+        dimension: "limits.cpu",
+        used: "350m",
+        hard: "none",
+        percent: null,
+        planned: "400m",
+        budget: "1",
+        flag: "ok",
+      });
     });
   });
 
@@ -482,6 +493,8 @@ describe("scripts/live-budget: live budgets", () => {
       "2026-12-01T22:56:30Z  ReplicaSet/l-gent-staging-79d8879d54 (L-gent)  FailedCreate x10 since 2026-12-01T22:56:25Z: exceeded quota kgents-budget: requests.memory 384Mi requested, 3968Mi used, 4Gi limited",
       "2026-12-01T22:56:27Z  Pod/b-gent-staging-1-y (B-gent)  Evicted: The node was low on resource: memory.",
     ]);
-    assert.deepEqual(eventLines([eviction]), [eventLine(eviction)]);
+    assert.deepEqual(eventLines([eviction]), [
+      "2026-12-01T22:56:27Z  Pod/b-gent-staging-1-y (B-gent)  Evicted: The node was low on resource: memory.",
+    ]);
   });
 });

@@ -48,12 +48,16 @@ fs.writeFileSync(
   ].join("\n"),
 );
 
-/** A workspace whose staging stack file holds `config` (the provider's settings). */
+/**
+ * A workspace whose staging stack file is the repository's plus `config` (the provider's
+ * settings), as `npm run local` writes one: the plan and the cluster come from the same file.
+ */
 function workspace(name: string, config: Record<string, string>): string {
   const dir = path.join(scratch, name);
   fs.mkdirSync(dir, { recursive: true });
   const lines = Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), `config:\n${lines.join("\n")}\n`);
+  const committed = fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8").trimEnd();
+  fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), `${committed}\n${lines.join("\n")}\n`);
   return dir;
 }
 
