@@ -19,6 +19,7 @@ import {
   WorkloadMeta,
   deploymentSpec,
   disruptionBudgetSpec,
+  ServiceFoundation,
   serviceFoundation,
   workloadNetworkPolicies,
 } from "./shared/workload";
@@ -112,7 +113,7 @@ export class PlatformService extends pulumi.ComponentResource {
 }
 
 /** What `serviceFoundation` gives that the Deployment and the budget are named and labelled by. */
-type Foundation = Pick<ReturnType<typeof serviceFoundation>, "app" | "objectName" | "meta">;
+type Foundation = Pick<ServiceFoundation, "app" | "objectName" | "meta">;
 
 /** The service's Deployment of `pod`, with the record's pod annotations on its template. */
 function serviceDeployment(
@@ -292,6 +293,6 @@ export function checkRun(
       problems.push(`the ${kind} probe names no port of it: ${probe.port}`);
   }
   if (problems.length > 0) {
-    throw new Error(`service ${key}: ${problems.join("; ")} (stacks/catalog.ts)`);
+    throw new Error(`service ${key}: ${problems.join("; ")} (its record, stacks/services/)`);
   }
 }

@@ -12,7 +12,7 @@ import { checkAgentObjectSizes } from "./agent";
 /**
  * Everything the stack checks before it registers a resource, in order: the config, every spec
  * and the agents config against the specs (all at once), the plan of agents, their budgets, the
- * size of their objects. `index.ts` runs it first; `npm run spec:check -- --stack <name>` runs the
+ * size of their objects. `deployPlatform` (components/platform.ts) runs it first; `npm run spec:check -- --stack <name>` runs the
  * same, so the check a commit hook or a reviewer runs is the one `pulumi up` runs.
  */
 export function preflight(

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ioUringPodAnnotations, ioUringPodSecurityLevel } from "../stacks/io-uring";
+import { ioUringException } from "../stacks/io-uring";
 import { TIGERBEETLE_PORT, TigerBeetleConfig, quorumSize } from "../stacks/services/tigerbeetle";
 import { appLabels, podTemplateMetadata, selectorLabels } from "./shared/labels";
 import { KEPT, formerType } from "./shared/kept";
@@ -28,6 +28,8 @@ export interface LedgerContext {
   readonly settings: TigerBeetleConfig;
   /** The stack's suffix of object names, e.g. `-staging`. */
   readonly suffix: string;
+  /** The name of the ledger's own objects (its ServiceAccount, policy, PDB): `tigerbeetle-staging`. */
+  readonly objectName: string;
   readonly app: string;
   readonly meta: WorkloadMeta;
   /** `{ protect: true }` in production, where replacements of replicas are refused. */
@@ -37,7 +39,7 @@ export interface LedgerContext {
 /**
  * The ledger's namespace, kept (`shared/kept.ts`): deleting a namespace would delete the data
  * claims in it. Its Pod Security level: io_uring needs Unconfined seccomp or a Localhost profile,
- * and "baseline"/"restricted" forbid Unconfined (`ioUringPodSecurityLevel`).
+ * and "baseline"/"restricted" forbid Unconfined (`ioUringException`).
  */
 export function ledgerNamespace(
   name: string,
@@ -50,7 +52,7 @@ export function ledgerNamespace(
     `${name}-namespace`,
     {
       name: namespace,
-      podSecurity: ioUringPodSecurityLevel(settings.seccomp),
+      podSecurity: ioUringException(settings.seccomp).podSecurity,
       labels: args.labels,
       annotations: args.annotations,
     },
@@ -225,7 +227,7 @@ export function formatJobs(
             metadata: podTemplateMetadata(
               labels,
               ctx.meta.annotations,
-              ioUringPodAnnotations(ctx.settings.seccomp),
+              ioUringException(ctx.settings.seccomp).podAnnotations,
             ),
             spec: formatPodSpec(pod(i), formatApp, i),
           },
@@ -278,7 +280,7 @@ export function replicaStatefulSets(
             metadata: podTemplateMetadata(
               labels,
               ctx.meta.annotations,
-              ioUringPodAnnotations(ctx.settings.seccomp),
+              ioUringException(ctx.settings.seccomp).podAnnotations,
             ),
             spec: args.ips.apply((list) =>
               replicaPodSpec(args.pod(i), ctx.app, i, replicaAddresses(list, i)),
@@ -306,7 +308,7 @@ export function quorumBudget(
   return new k8s.policy.v1.PodDisruptionBudget(
     `${ctx.name}-pdb`,
     {
-      metadata: { name: `tigerbeetle${ctx.suffix}`, ...ctx.meta },
+      metadata: { name: ctx.objectName, ...ctx.meta },
       spec: disruptionBudgetSpec(ctx.app, replicas, quorumSize(replicas)),
     },
     opts,

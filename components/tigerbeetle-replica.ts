@@ -9,7 +9,7 @@ import {
 } from "../stacks/services/tigerbeetle";
 import { LIVENESS, READINESS, ProbeTiming, tcpProbe } from "./shared/probes";
 import { ContainerDeclaration, hardenedPodSpec } from "./shared/pod";
-import { ioUringSeccompProfile } from "../stacks/io-uring";
+import { ioUringException } from "../stacks/io-uring";
 import {
   preferSpreadAcrossNodes,
   requireSpreadAcrossNodes,
@@ -152,7 +152,7 @@ function scriptContainer(
 function podBase(ctx: PodContext) {
   return {
     serviceAccountName: ctx.serviceAccountName,
-    seccompProfile: ioUringSeccompProfile(ctx.settings.seccomp),
+    seccompProfile: ioUringException(ctx.settings.seccomp).seccompProfile,
     volumes: [{ name: "data", persistentVolumeClaim: { claimName: ctx.claimName } }],
   };
 }

@@ -112,9 +112,8 @@ export class TigerBeetle extends pulumi.ComponentResource {
     this.formatJobs = replicas.formatJobs;
     this.statefulSets = replicas.statefulSets;
     quorumBudget(ctx, afterRecord);
-    const objectName = `tigerbeetle${topology.suffix}`;
     const flows = serviceFlows(topology, args.flows);
-    workloadNetworkPolicies(name, objectName, placement, flows, ctx.meta, afterRecord);
+    workloadNetworkPolicies(name, ctx.objectName, placement, flows, ctx.meta, afterRecord);
     warnOfBootstrap(settings, this);
 
     this.outputs = {
@@ -154,6 +153,7 @@ function ledgerContext(
   });
   const ctx: LedgerContext = {
     ...{ name, parent, settings, suffix: topology.suffix, app: placement.app },
+    objectName: `${placement.app}${topology.suffix}`,
     meta: { namespace: namespace.metadata.name, labels, annotations },
     protectInProduction,
   };
@@ -175,7 +175,7 @@ function deployReplicas(
   },
 ) {
   // TigerBeetle never calls the Kubernetes API.
-  const serviceAccountName = `tigerbeetle${ctx.suffix}`;
+  const serviceAccountName = ctx.objectName;
   const sa = tokenlessServiceAccount(
     `${ctx.name}-serviceaccount`,
     serviceAccountName,

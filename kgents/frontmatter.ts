@@ -16,7 +16,7 @@ import {
   parseDocument,
 } from "yaml";
 import matter from "gray-matter";
-import { RESERVED_OBJECT_KEYS } from "../stacks/problems";
+import { RESERVED_OBJECT_KEYS, defineOwn } from "../stacks/problems";
 
 /**
  * Agent spec files as data, never code.
@@ -342,16 +342,6 @@ class Reader {
 /** A merge key: a plain `<<` (quoted, `"<<"` is an ordinary key). */
 function isMergeKey(key: unknown): boolean {
   return isScalar(key) && (key as Scalar).type === "PLAIN" && (key as Scalar).source === "<<";
-}
-
-/** An own property even for odd keys: nothing reaches Object.prototype. */
-function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 function describeMerge(value: unknown): string {

@@ -2,7 +2,7 @@ import { InvalidInputError, Problem } from "../stacks/problems";
 import { PINNED_EXPECTATION, imageRef, isPinned } from "../stacks/images";
 import { KGENTS_REPOSITORY } from "../stacks/catalog";
 import type { AgentsConfig } from "../stacks/schema";
-import type { ComputeResources, Resources } from "../stacks/schema-parts";
+import { Resources, withStorage } from "../stacks/schema-parts";
 import { IMAGE_PATTERN, AgentSpec } from "./schema";
 
 /**
@@ -82,17 +82,6 @@ export function planAgents(
       callers: [...(callers.get(spec.genus) ?? [])].sort(),
     };
   });
-}
-
-/** A container's CPU and memory, with the ephemeral storage the stack gives every agent container. */
-export function withStorage(
-  resources: ComputeResources,
-  storage: AgentsConfig["ephemeralStorage"],
-): Resources {
-  return {
-    requests: { ...resources.requests, "ephemeral-storage": storage.request },
-    limits: { ...resources.limits, "ephemeral-storage": storage.limit },
-  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { SECCOMP_EXCEPTION_ANNOTATION, SECCOMP_EXCEPTION_IO_URING } from "../stacks/io-uring";
 import { PINNED_EXPECTATION, imageReference, isPinned } from "../stacks/images";
+import { plural } from "../stacks/problems";
 
 /**
  * The posture the stack promises, as pure functions over Kubernetes objects (`apiVersion`, `kind`,
@@ -80,7 +81,7 @@ const LONG_RUNNING_KINDS = [
   "ReplicaSet",
   "ReplicationController",
 ];
-/** Kinds with `spec.replicas`, which a PodDisruptionBudget must cover above one. */
+/** Kinds with `spec.replicas`, whose pods a PodDisruptionBudget must cover, however many. */
 const REPLICATED_KINDS = ["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"];
 /** The annotation every object of the stack carries (`components/shared/labels.ts`). */
 const ENVIRONMENT_ANNOTATION = "environment";
@@ -292,7 +293,7 @@ export function podDisruptionBudgets(objects: readonly KubeObject[]): string[] {
     })
     .map(
       (workload) =>
-        `${describe(workload)} runs ${workload.spec?.replicas ?? 1} ${(workload.spec?.replicas ?? 1) === 1 ? "replica" : "replicas"} but no PodDisruptionBudget ` +
+        `${describe(workload)} runs ${plural(workload.spec?.replicas ?? 1, "replica", "replicas")} but no PodDisruptionBudget ` +
         `in its namespace selects its pods`,
     );
 }

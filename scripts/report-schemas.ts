@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DIMENSIONS } from "../kgents/budget";
+import { figures } from "../stacks/outputs";
 
 /**
  * What the day-two commands print with `--json`, as versioned contracts in the manner of the
@@ -13,14 +14,6 @@ import { DIMENSIONS } from "../kgents/budget";
 export const LIVE_BUDGET_SCHEMA_VERSION = "1.0.0";
 export const AGENTS_SCHEMA_VERSION = "1.0.0";
 export const DRIFT_SCHEMA_VERSION = "1.0.0";
-
-/** Per budget dimension, a Kubernetes quantity (`"1500m"`, `"2Gi"`, pods as `"12"`). */
-const figures = z.strictObject(
-  Object.fromEntries(DIMENSIONS.map((d) => [d, z.string()])) as Record<
-    (typeof DIMENSIONS)[number],
-    z.ZodString
-  >,
-);
 
 const time = z.string().describe("RFC 3339, as the API server wrote it");
 

@@ -4,7 +4,7 @@
  * where it lives, what it offers and calls, its config section and defaults, its image, and how
  * it runs. Everything else is derived from a catalog:
  *
- * - the config schema and the environment defaults (`stackConfigSchemaOf`, `environmentDefaultsOf`)
+ * - the config schema and the environment defaults (`stackConfigShapeOf`, `environmentDefaultsOf`)
  *   and the production image rule (`imageTagRules`);
  * - the topology (`buildTopology`): namespaces, Service names, hosts, with the stack's suffix;
  * - the traffic matrix (`flowsOf`), and from it every NetworkPolicy and the traffic test;

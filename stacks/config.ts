@@ -7,6 +7,7 @@ import {
   Problem,
   RESERVED_OBJECT_KEYS,
   describeValue,
+  defineOwn,
   problemsFromZod,
   unwrap,
 } from "./problems";
@@ -123,7 +124,7 @@ export function loadStackConfig(
   ];
   const { plain, secretValues } = readValues(raw, source, shape, problems);
   problems.push(...missingSecretProblems(raw, source), ...registryProblems(raw, source, catalog));
-  const { config, partial } = withDefaults(plain, raw.stack, source, catalog, problems);
+  const { config, partial } = withDefaults(plain, raw.stack, source, { catalog, shape }, problems);
   if (problems.length > 0 || config === undefined) {
     throw new InvalidConfigError(`Invalid config for stack "${raw.stack}"`, problems, partial);
   }
@@ -194,7 +195,7 @@ function readValues(
     } else {
       const value = parseValue(text);
       const forbidden = forbiddenKeyPath(value);
-      if (forbidden === undefined) defineKey(plain, key, value);
+      if (forbidden === undefined) defineOwn(plain, key, value);
       else {
         problems.push({
           source,
@@ -253,16 +254,6 @@ function registryProblems(raw: RawConfig, source: string, catalog: Catalog): Pro
       message: `is not set; pulumi up needs the registry that holds the platform's images (${platformRepositories(catalog).join(", ")}). Set it with: pulumi config set --stack ${raw.stack} imageRegistry <registry such as ghcr.io/acme>`,
     },
   ];
-}
-
-/** Sets `key` as an own property: a key named `__proto__` stays a key (and is refused as unknown). */
-function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 /** Bad stack config: every problem, and what did parse, for the checks across files. */
@@ -343,14 +334,14 @@ function withDefaults(
   plain: Record<string, unknown>,
   stack: string,
   source: string,
-  catalog: Catalog,
+  { catalog, shape }: { catalog: Catalog; shape: ReturnType<typeof stackConfigShapeOf> },
   problems: Problem[],
 ): { config?: StackConfig; partial: PartialStackConfig } {
   const environment = environmentOf(stack, plain.environment, source, problems);
   // Without an environment, the other keys are still checked, against production's (stricter) rules.
   const defaults = environmentDefaultsOf(catalog)[environment ?? "production"];
   const merged = deepMerge(defaults, { ...plain, environment: environment ?? plain.environment });
-  const schema = z.strictObject(stackConfigShapeOf(catalog));
+  const schema = z.strictObject(shape);
   const result = schema.safeParse(merged, { reportInput: true });
   const partial = (
     result.success ? result.data : (partialParse(schema, merged) ?? {})
@@ -407,7 +398,7 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   if (isPlainObject(base) && isPlainObject(override)) {
     const result: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(override)) {
-      defineKey(result, k, deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v));
+      defineOwn(result, k, deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v));
     }
     return result;
   }

@@ -52,7 +52,7 @@ export type IoUringSeccomp = z.infer<typeof ioUringSeccompSchema>;
  * The seccomp profile of a pod that runs TigerBeetle or a TigerBeetle client (the connector):
  * `Unconfined`, or the `localhost` profile (a path relative to the kubelet's seccomp directory).
  */
-export function ioUringSeccompProfile(setting: IoUringSeccomp): SeccompProfile {
+function ioUringSeccompProfile(setting: IoUringSeccomp): SeccompProfile {
   return setting.type === "localhost" && setting.localhostProfile !== undefined
     ? { type: "Localhost", localhostProfile: setting.localhostProfile }
     : { type: "Unconfined" };
@@ -70,7 +70,7 @@ export const SECCOMP_EXCEPTION_IO_URING = "io-uring";
  * The annotations a pod with `ioUringSeccompProfile(setting)` carries: the named exception when
  * the profile is `Unconfined`; none with a `localhost` profile, which is no exception.
  */
-export function ioUringPodAnnotations(setting: IoUringSeccomp): Record<string, string> {
+function ioUringPodAnnotations(setting: IoUringSeccomp): Record<string, string> {
   return setting.type === "unconfined"
     ? { [SECCOMP_EXCEPTION_ANNOTATION]: SECCOMP_EXCEPTION_IO_URING }
     : {};
@@ -79,9 +79,28 @@ export function ioUringPodAnnotations(setting: IoUringSeccomp): Record<string, s
 /**
  * The Pod Security level a namespace needs for pods with `ioUringSeccompProfile(setting)`.
  * "baseline" and "restricted" both forbid an explicit `Unconfined` seccomp profile, so
- * `unconfined` needs "privileged" (the pods themselves still use the restricted contexts
- * above); a `localhost` profile is allowed by "restricted".
+ * `unconfined` needs "privileged" (the pods themselves still use the restricted contexts of
+ * components/shared/pod.ts); a `localhost` profile is allowed by "restricted".
  */
-export function ioUringPodSecurityLevel(setting: IoUringSeccomp): "restricted" | "privileged" {
+function ioUringPodSecurityLevel(setting: IoUringSeccomp): "restricted" | "privileged" {
   return setting.type === "unconfined" ? "privileged" : "restricted";
+}
+
+/** The io_uring exception of a pod that runs TigerBeetle or its client, its three parts together. */
+export interface IoUringException {
+  /** Its namespace's Pod Security level. */
+  readonly podSecurity: "restricted" | "privileged";
+  /** Its pod's seccomp profile, in place of RuntimeDefault. */
+  readonly seccompProfile: SeccompProfile;
+  /** Its pod template's annotations: the named exception where the profile is Unconfined. */
+  readonly podAnnotations: Record<string, string>;
+}
+
+/** The exception `setting` (the ledger's `seccomp`) makes, as every such pod and namespace has it. */
+export function ioUringException(setting: IoUringSeccomp): IoUringException {
+  return {
+    podSecurity: ioUringPodSecurityLevel(setting),
+    seccompProfile: ioUringSeccompProfile(setting),
+    podAnnotations: ioUringPodAnnotations(setting),
+  };
 }

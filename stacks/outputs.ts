@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { DIMENSIONS, Dimension, RESOURCE_DIMENSIONS } from "../kgents/budget";
 import { ENVIRONMENTS } from "./environments";
 import { CATALOG, Catalog, startOrder, statelessKeys } from "./catalog";
 
@@ -41,20 +42,15 @@ const agent = z.strictObject({
 });
 
 /** Per budget dimension, a Kubernetes quantity (`"1500m"`, `"2Gi"`, pods as `"12"`). */
-const figures = z.strictObject({
-  "requests.cpu": z.string(),
-  "requests.memory": z.string(),
-  "requests.ephemeral-storage": z.string(),
-  "limits.cpu": z.string(),
-  "limits.memory": z.string(),
-  "limits.ephemeral-storage": z.string(),
-  pods: z.string(),
-});
-const containerFigures = z.strictObject({
-  cpu: z.string(),
-  memory: z.string(),
-  "ephemeral-storage": z.string(),
-});
+export const figures = z.strictObject(
+  Object.fromEntries(DIMENSIONS.map((d) => [d, z.string()])) as Record<Dimension, z.ZodString>,
+);
+const containerFigures = z.strictObject(
+  Object.fromEntries(RESOURCE_DIMENSIONS.map((r) => [r, z.string()])) as Record<
+    (typeof RESOURCE_DIMENSIONS)[number],
+    z.ZodString
+  >,
+);
 
 const budget = z.strictObject({
   namespace: z.string().describe("the kgents namespace the ResourceQuota is in"),

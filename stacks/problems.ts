@@ -53,6 +53,19 @@ export const RESERVED_OBJECT_KEYS: ReadonlySet<string> = new Set([
   "prototype",
 ]);
 
+/**
+ * Sets `key` as an own property, even an odd one: a key named `__proto__` stays a key (and is
+ * refused as unknown); nothing reaches Object.prototype.
+ */
+export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 /** Shows a value the user gave, short and unambiguous. Secrets must never reach this. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";

@@ -100,6 +100,13 @@ export interface RunSpec {
   readonly podAnnotations?: Record<string, string>;
 }
 
+/** A rule's finding: a path (below the section, or below `agent-platform:`), what was given, why. */
+export interface RuleIssue {
+  readonly path: readonly PropertyKey[];
+  readonly input: unknown;
+  readonly message: string;
+}
+
 /** What a section may leave out for its defaults to fill in. */
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -134,6 +141,11 @@ export interface ServiceRecord<Settings extends SectionBase = SectionBase> {
   readonly config: z.ZodType<Settings>;
   /** What each environment gives a field its stack file leaves out. */
   readonly defaults: { readonly [E in Environment]: DeepPartial<Settings> };
+  /**
+   * Rules across its fields that depend on the environment (`environmentRules`), over what parsed
+   * of its section; paths are below the section.
+   */
+  rules?(environment: string, section: Partial<Settings>): RuleIssue[];
   /** How it runs, when it is a stateless service (`PlatformService`). (A method: records of any
    * settings are records.) */
   run?(ctx: RunContext<Settings>): RunSpec;

@@ -3,7 +3,7 @@ import { isNonNegativeQuantity, parseQuantity } from "./quantity";
 
 /**
  * Building blocks of the stack config schemas, in a module of their own so that section schemas
- * (`stacks/tigerbeetle.ts`, ...) can use them while `stacks/schema.ts` assembles the sections.
+ * (`stacks/services/*.ts`) can use them while `stacks/schema.ts` assembles the sections.
  */
 
 const EXAMPLES = {
@@ -126,6 +126,17 @@ export const agentStorageSchema = storageRequestAndLimit().superRefine((value, c
 /** Requests and limits of CPU and memory only (an agent's, whose storage the stack adds). */
 export const computeRequestsAndLimitsSchema = requestsAndLimits(computeResourcesSchema);
 export type ComputeResources = z.infer<typeof computeRequestsAndLimitsSchema>;
+
+/** CPU and memory requests and limits, with an ephemeral-storage request and limit added. */
+export function withStorage(
+  compute: ComputeResources,
+  storage: { readonly request: string; readonly limit: string },
+): Resources {
+  return {
+    requests: { ...compute.requests, "ephemeral-storage": storage.request },
+    limits: { ...compute.limits, "ephemeral-storage": storage.limit },
+  };
+}
 
 /** An ephemeral-storage request and limit, as `agents.ephemeralStorage` gives them. */
 function storageRequestAndLimit() {

@@ -10,7 +10,7 @@ import {
 import { CATALOG, Catalog, startOrder } from "./catalog";
 import { ENVIRONMENTS } from "./environments";
 import { PINNED_EXPECTATION, isPinned } from "./images";
-import { tigerbeetleRules } from "./services/tigerbeetle";
+import type { RuleIssue, ServiceRecord } from "./record";
 
 /**
  * The zod schemas for stack config: the single source of truth for what a stack may set
@@ -151,30 +151,24 @@ export type StackConfig = z.infer<z.ZodObject<typeof stackConfigShape, z.core.$s
 /** What parsed of a stack's config: whole sections, or the fields of a section that did. */
 export type PartialStackConfig = { [K in keyof StackConfig]?: Partial<StackConfig[K]> };
 
-/** A rule's finding, at a path below `agent-platform:`. */
-interface RuleIssue {
-  readonly path: PropertyKey[];
-  readonly input: unknown;
-  readonly message: string;
-}
-
 /**
  * Cross-field rules that depend on the environment, on whatever parsed: a rule runs when the
  * fields it reads are valid, whatever is wrong elsewhere, so that one run reports every problem
- * that can be known. Each section adds its pure rule function.
+ * that can be known. Each record with rules (`rules`) adds them for its section.
  */
-export function environmentRules(
-  config: PartialStackConfig,
-  catalog: Catalog = CATALOG,
-): RuleIssue[] {
-  const tigerbeetle =
-    config.environment === undefined || config.tigerbeetle === undefined
-      ? []
-      : tigerbeetleRules(config.environment, config.tigerbeetle).map((issue) => ({
-          ...issue,
-          path: ["tigerbeetle", ...issue.path],
-        }));
-  return [...imageTagRules(config, catalog), ...tigerbeetle];
+export function environmentRules(config: PartialStackConfig, catalog: Catalog): RuleIssue[] {
+  const { environment } = config;
+  const sections = config as Readonly<Record<string, object | undefined>>;
+  const records = startOrder(catalog).flatMap((key) => {
+    const record = catalog[key] as ServiceRecord;
+    const section = sections[key];
+    if (environment === undefined || section === undefined || record.rules === undefined) return [];
+    return record.rules(environment, section).map((issue: RuleIssue) => ({
+      ...issue,
+      path: [key, ...issue.path],
+    }));
+  });
+  return [...imageTagRules(config, catalog), ...records];
 }
 
 /**
@@ -182,7 +176,7 @@ export function environmentRules(
  * image tag (each record's section has one), the kgents image tag, and every per-agent tag
  * override. (The policy pack checks the rendered containers again at preview.)
  */
-function imageTagRules(config: PartialStackConfig, catalog: Catalog = CATALOG): RuleIssue[] {
+function imageTagRules(config: PartialStackConfig, catalog: Catalog): RuleIssue[] {
   if (config.environment !== "production") return [];
   const sections = config as Readonly<Record<string, { imageTag?: string } | undefined>>;
   const tags: [PropertyKey[], string | undefined][] = [

@@ -88,7 +88,7 @@ export function disruptionBudgetSpec(
 }
 
 /** What every platform service's component starts with. */
-interface ServiceFoundation {
+export interface ServiceFoundation {
   /** `app.kubernetes.io/name` of its pods. */
   readonly app: string;
   /** Name of its Deployment, ServiceAccount, PDB and allow policy: `<app><suffix>`. */

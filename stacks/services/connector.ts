@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ioUringPodAnnotations, ioUringPodSecurityLevel, ioUringSeccompProfile } from "../io-uring";
+import { ioUringException } from "../io-uring";
 import { serviceRecord } from "../record";
 import {
   count,
@@ -97,8 +97,6 @@ export const connector = serviceRecord({
       readiness: { path: "/health/ready", port: "health" },
     },
     // Its TigerBeetle client uses io_uring: the ledger's seccomp choice (stacks/io-uring.ts).
-    podSecurity: ioUringPodSecurityLevel(tigerbeetle.seccomp),
-    seccompProfile: ioUringSeccompProfile(tigerbeetle.seccomp),
-    podAnnotations: ioUringPodAnnotations(tigerbeetle.seccomp),
+    ...ioUringException(tigerbeetle.seccomp),
   }),
 });

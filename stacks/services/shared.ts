@@ -1,4 +1,4 @@
-import type { Resources } from "../schema-parts";
+import { ComputeResources, Resources, withStorage } from "../schema-parts";
 
 /**
  * What the service records' defaults share: the ephemeral storage of a platform service's
@@ -7,16 +7,10 @@ import type { Resources } from "../schema-parts";
  */
 const SERVICE_STORAGE = { request: "128Mi", limit: "512Mi" } as const;
 
-/** CPU and memory requests and limits, with an ephemeral-storage request and limit added. */
+/** A service's CPU and memory, with a platform service's ephemeral storage (or `storage`). */
 export function plusStorage(
-  compute: {
-    readonly requests: { readonly cpu: string; readonly memory: string };
-    readonly limits: { readonly cpu: string; readonly memory: string };
-  },
+  compute: ComputeResources,
   storage: { readonly request: string; readonly limit: string } = SERVICE_STORAGE,
 ): Resources {
-  return {
-    requests: { ...compute.requests, "ephemeral-storage": storage.request },
-    limits: { ...compute.limits, "ephemeral-storage": storage.limit },
-  };
+  return withStorage(compute, storage);
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { count, flag, imageTagSchema, resourcesSchema } from "../schema-parts";
 import { parseQuantity, toBytes } from "../quantity";
 import { ioUringSeccompSchema } from "../io-uring";
-import { serviceRecord } from "../record";
+import { RuleIssue, serviceRecord } from "../record";
 import { plusStorage } from "./shared";
 
 /**
@@ -77,13 +77,6 @@ export type TigerBeetleConfig = z.infer<typeof tigerbeetleSchema>;
 
 /** The smallest memory limit of a replica in any environment (see `cacheGridSize`). */
 const MIN_MEMORY = "1Gi";
-
-/** A rule violation at a path below `tigerbeetle`. */
-interface RuleIssue {
-  readonly path: readonly string[];
-  readonly input: unknown;
-  readonly message: string;
-}
 
 /**
  * The production rules TigerBeetle's own documentation gives. Pure: tests call it directly. It
@@ -201,6 +194,7 @@ export const tigerbeetle = serviceRecord({
   // The official image, not under `imageRegistry` (which holds the platform's own).
   image: { repository: "ghcr.io/tigerbeetle/tigerbeetle", underRegistry: false },
   config: tigerbeetleSchema,
+  rules: tigerbeetleRules,
   defaults: {
     staging: {
       ...common,

@@ -1,7 +1,8 @@
 import { AGENT_STORAGE } from "../harness";
 import { strict as assert } from "assert";
 import { loadAgentSpecs } from "../../kgents/load";
-import { checkAgentsConfig, planAgents, withStorage, withTag } from "../../kgents/plan";
+import { checkAgentsConfig, planAgents, withTag } from "../../kgents/plan";
+import { withStorage } from "../../stacks/schema-parts";
 import { InvalidInputError } from "../../stacks/problems";
 
 const specs = loadAgentSpecs();

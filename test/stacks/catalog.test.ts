@@ -147,7 +147,7 @@ describe("service catalog", () => {
     assert.throws(
       () => checkRun("connector", record, extra, urls),
       new Error(
-        "service connector: BUSINESS_LOGIC_URL holds a cluster URL but is not a call of the catalog (stacks/catalog.ts)",
+        "service connector: BUSINESS_LOGIC_URL holds a cluster URL but is not a call of the catalog (its record, stacks/services/)",
       ),
     );
     const withoutUrl = Object.fromEntries(
@@ -156,14 +156,14 @@ describe("service catalog", () => {
     assert.throws(
       () => checkRun("connector", record, { ...run, env: withoutUrl }, urls),
       new Error(
-        "service connector: LOCAL_DELIVERY_URL (a call of the catalog) is not http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100 in its env (stacks/catalog.ts)",
+        "service connector: LOCAL_DELIVERY_URL (a call of the catalog) is not http://agent-runtime-staging.agent-runtime-core-staging.svc.cluster.local:3100 in its env (its record, stacks/services/)",
       ),
     );
     const badProbe = { ...run.probes, readiness: { path: "/ready", port: "metrics" } };
     assert.throws(
       () => checkRun("connector", record, { ...run, probes: badProbe }, urls),
       new Error(
-        "service connector: the readiness probe names no port of it: metrics (stacks/catalog.ts)",
+        "service connector: the readiness probe names no port of it: metrics (its record, stacks/services/)",
       ),
     );
   });
