@@ -96,7 +96,9 @@ async function renderModules() {
   const { toManifests, toYaml } = await import("./render-lib");
   const { PROJECT } = await import("../stacks/config");
   const { checkBudgets } = await import("../kgents/budget");
+  const { AGENT_STORAGE } = await import("../stacks/defaults");
   return {
+    AGENT_STORAGE,
     planAgents,
     buildTopology,
     CATALOG,
@@ -128,7 +130,7 @@ async function renderKgents(
           imageTag: "bench",
           deploy: "all",
           overrides: {},
-          ephemeralStorage: { request: "256Mi", limit: "1536Mi" },
+          ephemeralStorage: modules.AGENT_STORAGE,
         },
         specs,
         "bench",

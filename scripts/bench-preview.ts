@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { Manifest, toYaml } from "./render-lib";
 import { ALL_GENERA_OVERRIDES, writeAllGenera } from "./bench-scenarios";
 import { UsageError, runCli } from "./cli";
 import { ROOT, openStack } from "./engine";
@@ -28,7 +29,6 @@ import {
   prepareWorkspace,
   toolsEnvironment,
 } from "./local-lib";
-import { dump } from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { SPEC_DIR_VARIABLE } from "../kgents/load";
 import { StateResource, clusterFacts, renderInChild, substitute } from "./render-json";
@@ -113,13 +113,11 @@ async function renderTo(
   const state = ((await stack.exportStack()).deployment as { resources: StateResource[] })
     .resources;
   const facts = clusterFacts(rendered, state);
-  const yaml = rendered.objects
-    .map(
-      ({ manifest }) =>
-        `---\n${dump(substitute(manifest, facts), { lineWidth: -1, noRefs: true })}`,
-    )
-    .join("");
-  fs.writeFileSync(file, yaml);
+  // The render's own writer: what kubectl reads is quoted as `npm run render` quotes it.
+  fs.writeFileSync(
+    file,
+    toYaml(rendered.objects.map(({ manifest }) => substitute(manifest, facts) as Manifest)),
+  );
   return file;
 }
 

@@ -1,7 +1,7 @@
 // Two modules that @pulumi/pulumi loads as it starts and that nothing here uses, loaded only
 // when first used: `typescript` (for serializing JavaScript functions, and for component
 // providers) and `@npmcli/arborist` (for finding the packages a serialized function needs). They
-// are 60% of the time `require("@pulumi/pulumi")` takes: about 0.3 s of every process that
+// are 60% of the time `require("@pulumi/pulumi")` takes: about 0.25 s of every process that
 // loads the SDK (README, "Benchmark: the real preview"). The driver loads this module first
 // (scripts/stack.ts, scripts/render.ts), and passes it to the policy pack's process with
 // `NODE_OPTIONS=--require` (scripts/engine.ts). If anything does use one of them, it is loaded

@@ -9,7 +9,7 @@
  *     `~/.local/state/agent-platform`) with a file backend, a generated passphrase and a workspace
  *     of stack files: the repository's, plus generated secrets, the local registry name
  *     (`localhost:5000`) and the cluster's kubeconfig;
- *  4. `pulumi up` of the stack through the real engine (scripts/engine.ts), its output as the CLI
+ *  4. `pulumi up --refresh` of the stack through the real engine (scripts/engine.ts), its output as the CLI
  *     prints it.
  * Its last output is the stack outputs, as JSON. A second run updates the same stack.
  * `--env` prints, instead, the `export` lines after which `npm run stack -- ... --stack <name>`

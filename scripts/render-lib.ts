@@ -67,8 +67,11 @@ export function keptObjects(resources: readonly RecordedResource[]): string[] {
   return toManifests(resources.filter((r) => r.retainOnDelete)).map(objectKey);
 }
 
-/** `Kind namespace/name`, or `Kind name` for a cluster-wide object. */
-function objectKey(manifest: Manifest): string {
+/** `Kind namespace/name`, or `Kind name` for a cluster-wide object (as kept.txt writes it). */
+export function objectKey(manifest: {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+}): string {
   const { namespace, name } = manifest.metadata;
   return `${manifest.kind} ${namespace === undefined ? name : `${namespace}/${name}`}`;
 }

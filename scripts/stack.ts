@@ -39,6 +39,7 @@ import {
   pulumiCli,
   workDirOf,
 } from "./engine";
+import { objectKey } from "./render-lib";
 import { checkStackName } from "./stack-file";
 import { DriftFound, drift } from "./drift";
 import { checkCluster } from "./kube";
@@ -315,10 +316,11 @@ async function destroy(target: StackTarget, stack: Stack, flags: Flags): Promise
   await run(() => stack.destroy({ ...printer(false) }));
 }
 
+/** A kept resource as kept.txt names its object (`objectKey`). */
 function keptName(resource: { type: string; outputs?: Record<string, unknown> }): string {
   const metadata = (resource.outputs?.metadata ?? {}) as { name?: string; namespace?: string };
   const kind = (resource.outputs?.kind as string | undefined) ?? resource.type;
-  return `${kind} ${metadata.namespace === undefined ? "" : `${metadata.namespace}/`}${metadata.name ?? "?"}`;
+  return objectKey({ kind, metadata: { ...metadata, name: metadata.name ?? "?" } });
 }
 
 async function output(target: StackTarget, flags: Flags): Promise<void> {

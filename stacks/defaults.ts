@@ -17,7 +17,7 @@ const ephemeralBudget = {
 const NEAR_PERCENT = 80;
 
 /** Each agent container's ephemeral storage: the limit holds the pod's 1Gi `state` emptyDir and logs. */
-const agentStorage = { request: "256Mi", limit: "1536Mi" };
+export const AGENT_STORAGE = { request: "256Mi", limit: "1536Mi" } as const;
 
 /**
  * What each environment gets for a key that belongs to no one service. (Each service's defaults
@@ -27,7 +27,7 @@ const PLATFORM_DEFAULTS: Record<Environment, ConfigDefaults> = {
   staging: {
     namespaceSuffix: "-staging",
     logLevel: "debug",
-    agents: { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: agentStorage },
+    agents: { imageTag: "staging", deploy: "all", overrides: {}, ephemeralStorage: AGENT_STORAGE },
     budgets: {
       agents: {
         requests: { cpu: "2", memory: "4Gi", "ephemeral-storage": "6Gi" },
@@ -43,7 +43,7 @@ const PLATFORM_DEFAULTS: Record<Environment, ConfigDefaults> = {
     logLevel: "info",
     // Image tags have no production default: each is a pinned release version (or a digest) that
     // the stack file names, so what runs is what was reviewed.
-    agents: { deploy: "all", overrides: {}, ephemeralStorage: agentStorage },
+    agents: { deploy: "all", overrides: {}, ephemeralStorage: AGENT_STORAGE },
     budgets: {
       agents: {
         requests: { cpu: "2", memory: "5Gi", "ephemeral-storage": "8Gi" },

@@ -13,6 +13,22 @@ import { InvalidInputError } from "../stacks/problems";
 
 export const STACKS = ["staging", "production"] as const;
 
+/** The egress rule every workload's policy starts with: kube-dns, or NodeLocal DNSCache, on 53. */
+export const DNS_EGRESS_RULE = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+    },
+    // NodeLocal DNSCache on its default link-local address.
+    { ipBlock: { cidr: "169.254.20.10/32" } },
+  ],
+  ports: [
+    { protocol: "UDP", port: 53 },
+    { protocol: "TCP", port: 53 },
+  ],
+};
+
 const cache = new Map<string, Promise<Rendered>>();
 
 /** Renders a stack; `overrides` replace config values by key (JSON text for objects). */
@@ -67,12 +83,6 @@ export function at(value: unknown, ...path: (string | number)[]): any {
     value,
   );
 }
-
-/** The ephemeral storage the stacks give each agent container (stacks/defaults.ts). */
-export const AGENT_STORAGE = ENVIRONMENT_DEFAULTS.staging.agents!.ephemeralStorage! as {
-  request: string;
-  limit: string;
-};
 
 /** The secret value every stack config built by `stackRawConfig` holds for each secret. */
 export const TEST_SECRET = "a".repeat(64);

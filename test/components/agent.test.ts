@@ -2,23 +2,8 @@ import { strict as assert } from "assert";
 import Ajv from "ajv";
 import { renderStack } from "../../scripts/render-lib";
 import { InvalidInputError } from "../../stacks/problems";
-import { at, editedObject, ofKind, one, render, renderError } from "../harness";
+import { DNS_EGRESS_RULE, at, editedObject, ofKind, one, render, renderError } from "../harness";
 import { spec, specDir } from "../kgents/helpers";
-
-const DNS_RULE = {
-  to: [
-    {
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-    },
-    // NodeLocal DNSCache on its default link-local address.
-    { ipBlock: { cidr: "169.254.20.10/32" } },
-  ],
-  ports: [
-    { protocol: "UDP", port: 53 },
-    { protocol: "TCP", port: 53 },
-  ],
-};
 
 /** The peer that selects one agent's pods in the staging agents namespace. */
 function agentPeer(app: string, namespace = "kgents-agents-staging") {
@@ -107,7 +92,7 @@ describe("kgents agents", () => {
         podSelector: { matchLabels: { "app.kubernetes.io/name": "b-gent" } },
         policyTypes: ["Ingress", "Egress"],
         ingress: [{ from: [agentPeer("u-gent")], ports: HTTP }],
-        egress: [DNS_RULE, { to: [agentPeer("l-gent"), agentPeer("f-gent")], ports: HTTP }],
+        egress: [DNS_EGRESS_RULE, { to: [agentPeer("l-gent"), agentPeer("f-gent")], ports: HTTP }],
       });
     });
 
@@ -118,13 +103,13 @@ describe("kgents agents", () => {
       assert.deepEqual(at(policy, "spec", "ingress"), [
         { from: [prod("b-gent"), prod("f-gent"), prod("psi-gent")], ports: HTTP },
       ]);
-      assert.deepEqual(at(policy, "spec", "egress"), [DNS_RULE]);
+      assert.deepEqual(at(policy, "spec", "egress"), [DNS_EGRESS_RULE]);
     });
 
     it("U-gent: allowEgress adds public addresses only, not the cluster's ranges", async () => {
       const { manifests } = await render("staging");
       assert.deepEqual(at(one(manifests, "NetworkPolicy", "u-gent-staging"), "spec", "egress"), [
-        DNS_RULE,
+        DNS_EGRESS_RULE,
         { to: [agentPeer("b-gent")], ports: HTTP },
         {
           to: [
@@ -153,7 +138,7 @@ describe("kgents agents", () => {
         podSelector: { matchLabels: { "app.kubernetes.io/name": "a-gent" } },
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
-        egress: [DNS_RULE],
+        egress: [DNS_EGRESS_RULE],
       });
     });
   });

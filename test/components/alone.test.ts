@@ -1,3 +1,4 @@
+import { DNS_EGRESS_RULE } from "../harness";
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformService } from "../../components/platform-service";
@@ -139,17 +140,20 @@ describe("PlatformService, one record alone (public mocks)", () => {
       "http://agent-society-test.agent-society-test.svc.cluster.local:3100",
     );
     const policy = resources.find((r) => r.name === "auditLog-alone-networkpolicy")!;
-    assert.deepEqual(policy.inputs.spec.egress[1], {
-      to: [
-        {
-          namespaceSelector: {
-            matchLabels: { "kubernetes.io/metadata.name": "agent-society-test" },
+    assert.deepEqual(policy.inputs.spec.egress, [
+      DNS_EGRESS_RULE,
+      {
+        to: [
+          {
+            namespaceSelector: {
+              matchLabels: { "kubernetes.io/metadata.name": "agent-society-test" },
+            },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "agent-society" } },
           },
-          podSelector: { matchLabels: { "app.kubernetes.io/name": "agent-society" } },
-        },
-      ],
-      ports: [{ protocol: "TCP", port: 3100 }],
-    });
+        ],
+        ports: [{ protocol: "TCP", port: 3100 }],
+      },
+    ]);
     assert.equal(built.outputs.image, "registry.test/acme/audit-log:staging");
   });
 });

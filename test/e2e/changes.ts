@@ -66,6 +66,26 @@ export function configSetPath(): Promise<void> {
         s.preview({ ...out, expectNoChanges: true }),
       );
       expect(run.ok, failureOf(run));
+      // And a value that differs is taken: the agents' quota alone changes, in that field.
+      await setPath("staging", "agent-platform:budgets.agents.pods", "16");
+      try {
+        const changed = await engine("staging", "preview-config-path-pods", (s, out) =>
+          s.preview(out),
+        );
+        expect(changed.ok, failureOf(changed));
+        expectEqual(
+          changesOf(changed.log).map((c) => `${c.op} ${c.urn.split("::").pop()}`),
+          ["update kgents-agents-budget"],
+          "what a pods budget of 16 changes",
+        );
+        expectEqual(
+          changesOf(changed.log).map((c) => c.diffs),
+          [["spec"]],
+          "its fields",
+        );
+      } finally {
+        await setPath("staging", "agent-platform:budgets.agents.pods", "15");
+      }
     },
   );
 }

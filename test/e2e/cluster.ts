@@ -4,6 +4,7 @@
  */
 import { execFile } from "child_process";
 import { parseQuantity } from "../../stacks/quantity";
+import { objectKey } from "../../scripts/render-lib";
 
 /** Every kind the stack deploys, as kubectl names them. */
 export const STACK_KINDS = [
@@ -51,15 +52,6 @@ export function kubectl(args: string[], input?: string): Promise<string> {
   });
 }
 
-/** `Kind namespace/name`, or `Kind name` for a cluster-wide object (as kept.txt writes it). */
-export function keyOf(object: {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-}): string {
-  const { namespace, name } = object.metadata;
-  return `${object.kind} ${namespace === undefined ? name : `${namespace}/${name}`}`;
-}
-
 /**
  * The objects of the stack's kinds in `namespaces` (and those cluster-wide objects named in
  * `clusterWide`), without what Kubernetes makes in every namespace.
@@ -73,7 +65,7 @@ export async function liveObjects(
   };
   const found = new Map<string, LiveObject>();
   for (const item of list.items) {
-    const key = keyOf(item);
+    const key = objectKey(item);
     const namespace = item.metadata.namespace;
     const ours =
       namespace === undefined ? clusterWide.includes(key) : namespaces.includes(namespace);

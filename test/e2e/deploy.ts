@@ -7,7 +7,8 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { POLICY_PACK, ROOT } from "../../scripts/engine";
 import { clusterFacts, substitute } from "../../scripts/render-json";
-import { keyOf, notContained } from "./cluster";
+import { objectKey } from "../../scripts/render-lib";
+import { notContained } from "./cluster";
 import {
   StackName,
   check,
@@ -108,7 +109,7 @@ export function clusterHoldsTheRender(name: StackName): Promise<void> {
       const expected = new Map(
         renders.get(name)!.objects.map(({ manifest }) => {
           const object = expectedLive(manifest, facts);
-          return [keyOf(object), object] as const;
+          return [objectKey(object), object] as const;
         }),
       );
       expectEqual(

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { Manifest } from "../../scripts/render-lib";
+import { Manifest, objectKey } from "../../scripts/render-lib";
 import { EventLog, ROOT, commandFailure, openStack } from "../../scripts/engine";
 import {
   LOCAL_REGISTRY,
@@ -21,7 +21,7 @@ import {
 } from "../../scripts/local-lib";
 import { SPEC_DIR_VARIABLE } from "../../kgents/load";
 import { Render, StateResource, renderInChild, substitute } from "../../scripts/render-json";
-import { LiveObject, keyOf, liveObjects } from "./cluster";
+import { LiveObject, liveObjects } from "./cluster";
 
 export const STACKS = ["staging", "production"] as const;
 export type StackName = (typeof STACKS)[number];
@@ -136,8 +136,9 @@ export function stackSteps(
   return log.steps.filter((s) => s.phase === phase && !s.type.startsWith("pulumi:providers:"));
 }
 
-export function changesOf(log: EventLog): { op: string; urn: string; type: string }[] {
-  return stackSteps(log, "pre").filter((s) => !["same", "read", "refresh"].includes(s.op));
+/** The changes the engine started (`EventLog.changes`), its default providers' left out. */
+export function changesOf(log: EventLog): ReturnType<EventLog["changes"]> {
+  return log.changes().filter((s) => !s.type.startsWith("pulumi:providers:"));
 }
 
 export function failureOf(run: Run): string {
@@ -160,7 +161,7 @@ function scopeOf(rendered: Render): { namespaces: string[]; clusterWide: string[
   for (const { manifest } of rendered.objects) {
     if (manifest.metadata.namespace !== undefined) namespaces.add(manifest.metadata.namespace);
     else if (manifest.kind === "Namespace") namespaces.add(manifest.metadata.name);
-    if (manifest.metadata.namespace === undefined) clusterWide.push(keyOf(manifest));
+    if (manifest.metadata.namespace === undefined) clusterWide.push(objectKey(manifest));
   }
   return { namespaces: [...namespaces].sort(), clusterWide };
 }
@@ -227,9 +228,10 @@ export function npmScript(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
+    // Through npm, as the README gives it: `npm run stack` runs its esbuild bundle.
     execFile(
-      process.execPath,
-      ["--import", "tsx", path.join(ROOT, "scripts", `${script}.ts`), ...args],
+      "npm",
+      ["run", "--silent", script, "--", ...args],
       {
         cwd: ROOT,
         env: { ...process.env, AGENT_PLATFORM_WORKSPACE: workspace },

@@ -1,4 +1,4 @@
-import { AGENT_STORAGE } from "../harness";
+import { AGENT_STORAGE } from "../../stacks/defaults";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";

@@ -15,7 +15,8 @@ import { stackOutputsSchemaOf } from "../../stacks/outputs";
 import { InvalidInputError } from "../../stacks/problems";
 import { buildTopology, callUrls } from "../../stacks/topology";
 import { auditLog } from "../audit-log";
-import { at, one, stackRawConfig } from "../harness";
+import { DESTROY_GUARD_TYPE } from "../../components/destroy-guard";
+import { DNS_EGRESS_RULE, at, one, stackRawConfig } from "../harness";
 
 /**
  * A fifth platform service is one record, and nothing else: given only the audit log's record
@@ -180,13 +181,24 @@ describe("a fifth service is one record", () => {
         isChildOf(run.resources, urn, "agent-platform:index:Connector"),
       ),
     );
+    // And the destroy guard waits for every one of its objects: a destroy refuses first.
+    const guard = run.resources.find((r) => r.type === DESTROY_GUARD_TYPE)!;
+    const objects = run.resources.filter(
+      (r) => r.custom && isChildOf(run.resources, r.urn, "agent-platform:index:AuditLog"),
+    );
+    assert.equal(objects.length, 9);
+    assert.deepEqual(
+      objects.filter((r) => !guard.dependencies.includes(r.urn)).map((r) => r.urn),
+      [],
+    );
   });
 
   it("gets both ends of its call in the NetworkPolicies", () => {
     const manifests = toManifests(run.resources);
     const own = at(one(manifests, "NetworkPolicy", "audit-log-staging"), "spec");
     assert.deepEqual(own.ingress, []);
-    assert.deepEqual(own.egress.slice(1), [
+    assert.deepEqual(own.egress, [
+      DNS_EGRESS_RULE,
       {
         to: [
           {
@@ -221,8 +233,17 @@ describe("a fifth service is one record", () => {
       endpoints: { http: "http://audit-log-staging.audit-log-staging.svc.cluster.local:9000" },
     });
     const schema = stackOutputsSchemaOf(catalog);
-    assert.ok(schema.safeParse(redactSecrets(run.outputs)).success);
-    assert.equal(schema.shape.services.shape.auditLog !== undefined, true);
+    const outputs = redactSecrets(run.outputs) as { services: Record<string, unknown> };
+    assert.ok(schema.safeParse(outputs).success);
+    // The contract requires it: outputs without it are refused.
+    const others = Object.fromEntries(
+      Object.entries(outputs.services).filter(([key]) => key !== "auditLog"),
+    );
+    const without = schema.safeParse({ ...outputs, services: others });
+    assert.deepEqual(
+      without.success ? [] : without.error.issues.map((i) => [i.path.join("."), i.code]),
+      [["services.auditLog", "invalid_type"]],
+    );
   });
 
   it("gets its README rows: configuration keys and cells, the services and traffic tables", () => {
