@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     protect: r.protect,
     retainOnDelete: r.retainOnDelete,
   }));
-  // The same order and redaction as manifests.yaml, with the URN of each object.
+  // Each object as manifests.yaml writes it (redacted), in registration order, with its URN.
   const objects = rendered.run.resources
     .filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.state.kind !== undefined)
     .map((r) => ({ urn: r.urn, manifest: toManifests([r])[0] }));

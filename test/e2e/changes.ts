@@ -78,10 +78,16 @@ export function configSetPath(): Promise<void> {
           ["update kgents-agents-budget"],
           "what a pods budget of 16 changes",
         );
+        const step = changed.log.events
+          .map((e) => e.resourcePreEvent?.metadata)
+          .find((m) => m?.urn.endsWith("::kgents-agents-budget"));
         expectEqual(
-          changesOf(changed.log).map((c) => c.diffs),
-          [["spec"]],
-          "its fields",
+          {
+            fields: Object.keys(step?.detailedDiff ?? {}),
+            pods: at(step?.new?.inputs, "spec", "hard", "pods"),
+          },
+          { fields: ["spec.hard.pods"], pods: "16" },
+          "its field, and the value the stack gives it",
         );
       } finally {
         await setPath("staging", "agent-platform:budgets.agents.pods", "15");
