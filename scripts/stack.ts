@@ -223,7 +223,13 @@ async function preview(stack: Stack, flags: Flags): Promise<void> {
 /** `--json`: the steps, summary, diagnostics and policy violations of a preview. */
 function printJson(log: EventLog): void {
   const document = {
-    steps: log.started().map((s) => ({ op: s.op, urn: s.urn, type: s.type, diffs: s.diffs })),
+    // The paths that differ: previews report them in the detailed diff (their `diffs` is empty).
+    steps: log.started().map((s) => ({
+      op: s.op,
+      urn: s.urn,
+      type: s.type,
+      diffs: Object.keys(s.detailedDiff).sort(),
+    })),
     changeSummary: log.changeSummary,
     diagnostics: log.diagnostics.filter((d) => d.severity !== "debug"),
     policyViolations: log.policyViolations,

@@ -78,17 +78,15 @@ export function configSetPath(): Promise<void> {
           ["update kgents-agents-budget"],
           "what a pods budget of 16 changes",
         );
-        const step = changed.log.events
+        expectEqual(
+          changesOf(changed.log).map((c) => Object.keys(c.detailedDiff)),
+          [["spec.hard.pods"]],
+          "its field",
+        );
+        const quota = changed.log.events
           .map((e) => e.resourcePreEvent?.metadata)
           .find((m) => m?.urn.endsWith("::kgents-agents-budget"));
-        expectEqual(
-          {
-            fields: Object.keys(step?.detailedDiff ?? {}),
-            pods: at(step?.new?.inputs, "spec", "hard", "pods"),
-          },
-          { fields: ["spec.hard.pods"], pods: "16" },
-          "its field, and the value the stack gives it",
-        );
+        expectEqual(at(quota?.new?.inputs, "spec", "hard", "pods"), "16", "the value it is given");
       } finally {
         await setPath("staging", "agent-platform:budgets.agents.pods", "15");
       }
